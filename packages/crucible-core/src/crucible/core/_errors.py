@@ -13,6 +13,7 @@ __all__ = [
     "ConfigurationError",
     "CrucibleError",
     "DatasetError",
+    "ProviderConnectionError",
     "ProviderError",
     "ProviderTimeoutError",
     "RateLimitError",
@@ -73,8 +74,15 @@ class ProviderError(CrucibleError):
         # Keep keyword attributes across pickling (process pools, multiprocessing).
         return (
             _rebuild_provider_error,
-            (type(self), str(self), self.provider, self.model, self.status, self.attempts,
-             getattr(self, "retry_after_s", None)),
+            (
+                type(self),
+                str(self),
+                self.provider,
+                self.model,
+                self.status,
+                self.attempts,
+                getattr(self, "retry_after_s", None),
+            ),
         )
 
 
@@ -88,7 +96,9 @@ def _rebuild_provider_error(
     retry_after_s: float | None,
 ) -> ProviderError:
     err = cls.__new__(cls)
-    ProviderError.__init__(err, message, provider=provider, model=model, status=status, attempts=attempts)
+    ProviderError.__init__(
+        err, message, provider=provider, model=model, status=status, attempts=attempts
+    )
     if retry_after_s is not None or isinstance(err, RateLimitError):
         err.retry_after_s = retry_after_s  # type: ignore[attr-defined]
     return err
@@ -103,7 +113,9 @@ class RateLimitError(ProviderError):
 
     retryable = True
 
-    def __init__(self, message: str, *, retry_after_s: float | None = None, **kwargs: object) -> None:
+    def __init__(
+        self, message: str, *, retry_after_s: float | None = None, **kwargs: object
+    ) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.retry_after_s = retry_after_s
 
@@ -116,6 +128,12 @@ class ProviderTimeoutError(ProviderError, TimeoutError):
 
 class ServerError(ProviderError):
     """The provider answered with a 5xx status (or an overload error)."""
+
+    retryable = True
+
+
+class ProviderConnectionError(ProviderError):
+    """The provider could not be reached (connection refused, reset or DNS failure)."""
 
     retryable = True
 

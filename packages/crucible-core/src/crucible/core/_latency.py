@@ -25,7 +25,9 @@ _STD = NormalDist()
 
 def _positive(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        raise ConfigurationError(f"`{attribute.name}` must be a positive finite number, got {value!r}")
+        raise ConfigurationError(
+            f"`{attribute.name}` must be a positive finite number, got {value!r}"
+        )
 
 
 @attrs.frozen(slots=True)
@@ -96,22 +98,32 @@ class LatencyProfile:
             _positive(None, attrs.fields(LogNormal).median_ms, v)
             del name
         if not p50 < p95 < p99:
-            raise ConfigurationError(f"latency quantiles must increase: p50={p50}, p95={p95}, p99={p99}")
+            raise ConfigurationError(
+                f"latency quantiles must increase: p50={p50}, p95={p95}, p99={p99}"
+            )
         if not 0.0 < slow_fraction < 0.5:
             raise ConfigurationError(f"`slow_fraction` must be in (0, 0.5), got {slow_fraction}")
         w = slow_fraction
-        s1 = fast_sigma if fast_sigma is not None else min(0.5, math.log(p95 / p50) / _STD.inv_cdf(0.95) / 2)
+        s1 = (
+            fast_sigma
+            if fast_sigma is not None
+            else min(0.5, math.log(p95 / p50) / _STD.inv_cdf(0.95) / 2)
+        )
         targets = np.log([p50, p95, p99])
         probs = np.array([0.5, 0.95, 0.99])
         # Start: the tail holds the upper quantiles, the body the median.
-        x = np.array([math.log(p50), math.log(p95), max(0.1, math.log(p99 / p95) / _STD.inv_cdf(0.9))])
+        x = np.array(
+            [math.log(p50), math.log(p95), max(0.1, math.log(p99 / p95) / _STD.inv_cdf(0.9))]
+        )
 
         def residual(v: np.ndarray) -> np.ndarray:
             mu1, mu2, s2 = v
-            return np.array([
-                (1 - w) * _STD.cdf((t - mu1) / s1) + w * _STD.cdf((t - mu2) / s2) - p
-                for t, p in zip(targets, probs, strict=True)
-            ])
+            return np.array(
+                [
+                    (1 - w) * _STD.cdf((t - mu1) / s1) + w * _STD.cdf((t - mu2) / s2) - p
+                    for t, p in zip(targets, probs, strict=True)
+                ]
+            )
 
         for _ in range(200):
             r = residual(x)
@@ -149,7 +161,9 @@ class LatencyProfile:
         if t_ms <= 0:
             return 0.0
         lt = math.log(t_ms)
-        return sum(c.weight * _STD.cdf((lt - math.log(c.median_ms)) / c.sigma) for c in self.components)
+        return sum(
+            c.weight * _STD.cdf((lt - math.log(c.median_ms)) / c.sigma) for c in self.components
+        )
 
     def sf(self, t_ms: float) -> float:
         """P(T > t), the survival function."""
@@ -179,7 +193,11 @@ class LatencyProfile:
         """Draw latencies in ms (one float, or an array of ``size``)."""
         n = 1 if size is None else size
         weights = np.array([c.weight for c in self.components])
-        which = rng.choice(len(self.components), size=n, p=weights) if len(weights) > 1 else np.zeros(n, int)
+        which = (
+            rng.choice(len(self.components), size=n, p=weights)
+            if len(weights) > 1
+            else np.zeros(n, int)
+        )
         z = rng.standard_normal(n)
         mu = np.log([c.median_ms for c in self.components])[which]
         sd = np.array([c.sigma for c in self.components])[which]

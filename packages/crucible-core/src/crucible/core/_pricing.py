@@ -30,10 +30,15 @@ class UnpricedModelWarning(UserWarning):
     """A model has no entry in the price table, so its cost is ``None``."""
 
 
-def _price_value(instance: object, attribute: attrs.Attribute[float | None], value: float | None) -> None:
+def _price_value(instance: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or math.isnan(value)
+        or value < 0
+    ):
         raise ConfigurationError(
             f"Price `{attribute.name}` must be a non-negative number of USD per 1M tokens, got {value!r}"
         )
@@ -54,8 +59,8 @@ class Price:
     reasoning: float | None = attrs.field(default=None, validator=_price_value)
 
     def cost(self, usage: Usage, *, model: str = "", version: str = "") -> Cost:
-        cached_price = self.input if self.cached_input is None else self.cached_input
-        reasoning_price = self.output if self.reasoning is None else self.reasoning
+        cached_price: float = self.input if self.cached_input is None else self.cached_input
+        reasoning_price: float = self.output if self.reasoning is None else self.reasoning
         uncached = usage.input_tokens - usage.cached_input_tokens
         return Cost(
             input_usd=uncached * self.input / 1e6,
@@ -67,8 +72,12 @@ class Price:
         )
 
     def to_dict(self) -> dict[str, float | None]:
-        return {"input": self.input, "output": self.output, "cached_input": self.cached_input,
-                "reasoning": self.reasoning}
+        return {
+            "input": self.input,
+            "output": self.output,
+            "cached_input": self.cached_input,
+            "reasoning": self.reasoning,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Self:
@@ -80,8 +89,10 @@ class Price:
         if "input" not in data or "output" not in data:
             raise ConfigurationError("a price needs both `input` and `output` (USD per 1M tokens)")
         return cls(
-            input=data["input"], output=data["output"],
-            cached_input=data.get("cached_input"), reasoning=data.get("reasoning"),
+            input=data["input"],
+            output=data["output"],
+            cached_input=data.get("cached_input"),
+            reasoning=data.get("reasoning"),
         )
 
 
@@ -102,9 +113,13 @@ class Cost:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "input_usd": self.input_usd, "cached_input_usd": self.cached_input_usd,
-            "output_usd": self.output_usd, "reasoning_usd": self.reasoning_usd,
-            "total_usd": self.total_usd, "model": self.model, "price_version": self.price_version,
+            "input_usd": self.input_usd,
+            "cached_input_usd": self.cached_input_usd,
+            "output_usd": self.output_usd,
+            "reasoning_usd": self.reasoning_usd,
+            "total_usd": self.total_usd,
+            "model": self.model,
+            "price_version": self.price_version,
         }
 
 
@@ -219,7 +234,7 @@ class Pricing:
             key_provider, _, key_model = key.partition(":")
             if key_provider != provider or not model.startswith(key_model):
                 continue
-            rest = model[len(key_model):]
+            rest = model[len(key_model) :]
             if rest and rest[0] not in "-@:.":
                 continue
             # "gpt-4o-mini" must not match "gpt-4o" when the rest is a model family word.

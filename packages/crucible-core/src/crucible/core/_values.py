@@ -201,21 +201,25 @@ class TokenLogprob:
         return cls(token=str(data["token"]), logprob=float(data["logprob"]))
 
 
-def _optional_nonneg(instance: object, attribute: attrs.Attribute[float | None], value: float | None) -> None:
+def _optional_nonneg(
+    instance: object, attribute: attrs.Attribute[Any], value: float | None
+) -> None:
     if value is None:
         return
     if not isinstance(value, int | float) or math.isnan(value) or value < 0:
         raise ValidationError(f"Completion `{attribute.name}` must be >= 0 or None, got {value!r}")
 
 
-def _confidence(instance: object, attribute: attrs.Attribute[float | None], value: float | None) -> None:
+def _confidence(instance: object, attribute: attrs.Attribute[Any], value: float | None) -> None:
     if value is None:
         return
     if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
         raise ValidationError(f"Completion `confidence` must be in [0, 1] or None, got {value!r}")
 
 
-def _logprobs(value: Sequence[TokenLogprob | Mapping[str, Any]] | None) -> tuple[TokenLogprob, ...] | None:
+def _logprobs(
+    value: Sequence[TokenLogprob | Mapping[str, Any]] | None,
+) -> tuple[TokenLogprob, ...] | None:
     if value is None:
         return None
     return tuple(v if isinstance(v, TokenLogprob) else TokenLogprob.from_dict(v) for v in value)
