@@ -1,0 +1,5 @@
+"""``python -m crucible.framework`` runs ``crux``."""
+
+from crucible.framework.cli import entry
+
+entry()
