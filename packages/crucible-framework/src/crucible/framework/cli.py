@@ -127,6 +127,7 @@ def models(as_json: bool) -> None:
 @click.option("--system", default=None, help="A system message sent before the prompt.")
 @click.option("--temperature", type=float, default=None)
 @click.option("--max-tokens", type=int, default=None)
+@click.option("--stop", multiple=True, help="Stop sequence (repeatable).")
 @click.option(
     "--seed",
     type=int,
@@ -153,6 +154,7 @@ def ask(
     system: str | None,
     temperature: float | None,
     max_tokens: int | None,
+    stop: tuple[str, ...],
     seed: int | None,
     base_url: str | None,
     endpoint: str | None,
@@ -184,6 +186,8 @@ def ask(
         params["temperature"] = temperature
     if max_tokens is not None:
         params["max_tokens"] = max_tokens
+    if stop:
+        params["stop"] = list(stop)
     if seed is not None and provider != "sim":
         params["seed"] = seed
     messages: Any = (
