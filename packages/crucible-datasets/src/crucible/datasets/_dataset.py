@@ -38,6 +38,10 @@ def content_hash(items: Sequence[Item]) -> str:
     return outer.hexdigest()
 
 
+def _str_dict(value: Mapping[str, str]) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()}
+
+
 def _items(value: Sequence[Item]) -> tuple[Item, ...]:
     items = tuple(value)
     for index, item in enumerate(items):
@@ -83,7 +87,7 @@ class Dataset:
     source: str | None = None
     licence: str | None = None
     citation: str | None = None
-    files: dict[str, str] = attrs.field(factory=dict, converter=dict)
+    files: dict[str, str] = attrs.field(factory=dict, converter=_str_dict)
     content_hash: str = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -153,9 +157,12 @@ class Dataset:
         )
 
     def to_polars(self) -> pl.DataFrame:
-        """One row per item: ``id``, ``input``, ``expected`` (JSON text when not a string or
-        number) and one column per metadata key (``meta_<key>`` would collide less, so keys are
-        kept as ``metadata`` JSON plus flattened scalar columns)."""
+        """One row per item: ``id``, ``input`` and ``expected`` (non-string values as JSON
+        text), ``metadata`` (JSON text, the full mapping) and one column per scalar metadata key
+        (``subject``, ``entry_point``, ...) for filtering and grouping.
+
+        :meth:`from_polars` reverses it (the ``metadata`` JSON column restores the mapping).
+        """
         rows = [item.to_dict() for item in self.items]
         keys = sorted({key for row in rows for key in row["metadata"]})
         data: dict[str, list[Any]] = {
@@ -166,9 +173,9 @@ class Dataset:
         }
         for key in keys:
             values = [row["metadata"].get(key) for row in rows]
-            if all(v is None or isinstance(v, str | int | float | bool) for v in values):
-                if key not in data:
-                    data[key] = values
+            scalar = all(v is None or isinstance(v, str | int | float | bool) for v in values)
+            if scalar and key not in data:
+                data[key] = values
         return pl.DataFrame(data, strict=False)
 
     @classmethod

@@ -30,7 +30,7 @@ from crucible.datasets._catalog import (
 )
 from crucible.datasets._dataset import Dataset, _decode_metadata
 from crucible.datasets._download import download
-from crucible.datasets._errors import ChecksumMismatchError, UnknownDatasetError
+from crucible.datasets._errors import ChecksumMismatchError, DownloadError, UnknownDatasetError
 from crucible.datasets._sampling import sample
 
 __all__ = ["DataSource", "items_from_frame", "load"]
@@ -183,15 +183,10 @@ class _Reader:
                 base_url=self.base_url,
                 timeout_s=self.timeout_s,
             )
-        except DatasetError as exc:
-            raise (
-                type(exc)(
-                    f"{spec.name} split {split!r} is not available offline and could not be "
-                    f"downloaded: {exc}"
-                )
-                if type(exc) is DatasetError
-                else exc
-            )
+        except DownloadError as exc:
+            raise DownloadError(
+                f"{spec.name} split {split!r} is not bundled and could not be downloaded: {exc}"
+            ) from exc
         out = []
         for path in paths:
             data = path.read_bytes()
@@ -219,8 +214,8 @@ def _load_builtin(
             (data,) = reader.read(spec, bundled if is_bundled else None, split, [subject])
             items += parse_mmlu(data, subject=subject, split=split, where=f"mmlu {bundled}")
     elif name == "gsm8k":
-        bundled = f"gsm8k/{split}.jsonl" if split in spec.bundled_splits else None
-        (data,) = reader.read(spec, bundled, split)
+        gsm8k_file = f"gsm8k/{split}.jsonl" if split in spec.bundled_splits else None
+        (data,) = reader.read(spec, gsm8k_file, split)
         items = parse_gsm8k(data, split=split, where=f"gsm8k/{split}.jsonl")
     elif name == "humaneval":
         (data,) = reader.read(spec, "humaneval/HumanEval.jsonl.gz", split)
@@ -300,7 +295,7 @@ def _load_custom(
         raise InvalidArgumentError(
             f"`columns` keys must be Item fields id, input, expected; got {sorted(unknown_fields)}"
         )
-    expected_col = mapping.get("expected", "expected")
+    expected_col: str | None = mapping.get("expected", "expected")
     if "expected" not in mapping and expected_col not in frame.columns:
         expected_col = None
     items = items_from_frame(
