@@ -18,7 +18,8 @@ __all__ = ["Bleu", "RougeL"]
 
 
 class Bleu(BaseScorer):
-    """Sentence BLEU from sacrebleu (``value`` in [0, 1], i.e. sacrebleu's score / 100).
+    """Sentence BLEU from sacrebleu (``value`` in [0, 1], i.e. sacrebleu's score / 100,
+    clipped at 1 against floating-point overshoot such as 100.00000000000004).
 
     ``score_batch`` returns sentence scores; :meth:`corpus` gives corpus BLEU, which is what
     papers report for a test set.
@@ -45,7 +46,7 @@ class Bleu(BaseScorer):
             tokenize=self.tokenize,
             smooth_method=self.smooth_method,
         )
-        return Score(result.score / 100.0, {"bleu": str(result), "bp": result.bp})
+        return Score(min(result.score / 100.0, 1.0), {"bleu": str(result), "bp": result.bp})
 
     def corpus(self, predictions: Sequence[Any], items: Sequence[Item]) -> Score:
         """Corpus BLEU over all pairs (references padded per sacrebleu's convention)."""
@@ -62,7 +63,7 @@ class Bleu(BaseScorer):
             tokenize=self.tokenize,
             smooth_method=self.smooth_method,
         )
-        return Score(result.score / 100.0, {"bleu": str(result), "bp": result.bp})
+        return Score(min(result.score / 100.0, 1.0), {"bleu": str(result), "bp": result.bp})
 
 
 class RougeL(BaseScorer):
