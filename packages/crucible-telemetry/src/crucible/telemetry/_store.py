@@ -52,6 +52,7 @@ class Store(ABC):
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
         self.batches_committed = 0
+        self._committed = threading.Condition()
 
     @property
     def closed(self) -> bool:
@@ -90,7 +91,7 @@ class Store(ABC):
         self.flush()
         with self._write_lock:
             self._write(frame.to_arrow().cast(arrow_schema()))
-            self.batches_committed += 1
+            self._count_commit()
         return frame.height
 
     def flush(self) -> int:
@@ -105,8 +106,19 @@ class Store(ABC):
             if self._closed and not self._closing:
                 raise StoreClosedError(f"cannot flush: {self!r} is closed")
             self._write(table)
-            self.batches_committed += 1
+            self._count_commit()
         return len(rows)
+
+    def _count_commit(self) -> None:
+        with self._committed:
+            self.batches_committed += 1
+            self._committed.notify_all()
+
+    def wait_committed(self, batches: int, timeout: float) -> bool:
+        """Block until at least ``batches`` batches are committed or ``timeout`` seconds pass;
+        returns whether they were (for tests and shutdown code, not for normal use)."""
+        with self._committed:
+            return self._committed.wait_for(lambda: self.batches_committed >= batches, timeout)
 
     _closing = False
 
