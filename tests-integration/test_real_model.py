@@ -71,6 +71,21 @@ async def test_concurrent_calls_share_a_session() -> None:
     assert all(c.usage.output_tokens >= 1 for c in out)
 
 
+async def test_streaming_measures_time_to_first_token() -> None:
+    model = get_model(
+        f"openai-compatible:{NAME}", base_url=BASE_URL, endpoint="completions", timeout_s=120
+    )
+    async with model:  # type: ignore[attr-defined]
+        c = await model.generate(
+            FEW_SHOT.format(a=2, b=2), max_tokens=8, temperature=0, stream=True
+        )
+    assert c.text
+    assert c.ttft_ms is not None and 0 < c.ttft_ms <= c.latency_ms
+    print(
+        f"stream: ttft {c.ttft_ms:.0f} ms, total {c.latency_ms:.0f} ms, usage {c.usage.to_dict()}"
+    )
+
+
 async def test_timeout_against_the_real_server() -> None:
     model = get_model(
         f"openai-compatible:{NAME}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from crucible.core._http import HTTPModel
+from crucible.core._http import HTTPModel, StreamConsumer
 from crucible.core._model import CONTEXT_PARAMS, Prompt
 from crucible.core._values import Completion, Message, Usage
 
@@ -31,6 +31,38 @@ def anthropic_usage(usage: Any) -> Usage:
     created = _int(usage.get("cache_creation_input_tokens"))
     read = _int(usage.get("cache_read_input_tokens"))
     return Usage(fresh + created + read, _int(usage.get("output_tokens")), read, 0)
+
+
+class _AnthropicStream(StreamConsumer):
+    """Messages API events: message_start, content_block_delta, message_delta, message_stop."""
+
+    def feed(self, event: Any) -> bool:
+        if not isinstance(event, Mapping):
+            return False
+        kind = event.get("type")
+        if kind == "message_start" and isinstance(event.get("message"), Mapping):
+            message = event["message"]
+            self.model = message.get("model") or self.model
+            self.response_id = message.get("id") or self.response_id
+            self.usage = dict(message.get("usage") or {})
+        elif kind == "content_block_delta" and isinstance(event.get("delta"), Mapping):
+            delta = event["delta"]
+            if (
+                delta.get("type") == "text_delta"
+                and isinstance(delta.get("text"), str)
+                and delta["text"]
+            ):
+                self.text_parts.append(delta["text"])
+                return True
+        elif kind == "message_delta":
+            delta = event.get("delta") or {}
+            if isinstance(delta, Mapping) and delta.get("stop_reason"):
+                self.finish_reason = delta["stop_reason"]
+            if isinstance(event.get("usage"), Mapping):
+                self.usage = {**(self.usage or {}), **event["usage"]}
+        elif kind == "message_stop":
+            self.complete = True
+        return False
 
 
 class AnthropicModel(HTTPModel):
@@ -63,6 +95,18 @@ class AnthropicModel(HTTPModel):
             body["system"] = system
         base = self.base_url.rstrip("/")
         path = "/messages" if base.endswith("/v1") else "/v1/messages"
+        if body.get("stream"):
+            stream = _AnthropicStream()
+            _, latency_ms, _ = await self._post_json(path, body, stream)
+            return self._completion(
+                stream.text,
+                anthropic_usage(stream.usage),
+                latency_ms=latency_ms,
+                ttft_ms=stream.ttft_ms,
+                model=stream.model or self.name,
+                finish_reason=stream.finish_reason,
+                raw=stream.raw(),
+            )
         data, latency_ms, _ = await self._post_json(path, body)
         try:
             blocks = data["content"]

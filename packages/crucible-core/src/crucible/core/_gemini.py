@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from crucible.core._http import HTTPModel
+from crucible.core._http import HTTPModel, StreamConsumer
 from crucible.core._model import CONTEXT_PARAMS, Prompt
 from crucible.core._values import Completion, Message, TokenLogprob, Usage
 
@@ -46,6 +46,30 @@ def gemini_usage(meta: Any) -> Usage:
     )
 
 
+class _GeminiStream(StreamConsumer):
+    """``streamGenerateContent?alt=sse`` chunks; the last carries the finish reason and usage."""
+
+    def feed(self, event: Any) -> bool:
+        if not isinstance(event, Mapping):
+            return False
+        if isinstance(event.get("usageMetadata"), Mapping):
+            self.usage = event["usageMetadata"]
+        self.model = event.get("modelVersion") or self.model
+        self.response_id = event.get("responseId") or self.response_id
+        got_text = False
+        for candidate in (event.get("candidates") or [])[:1]:
+            if not isinstance(candidate, Mapping):
+                continue
+            for part in (candidate.get("content") or {}).get("parts") or ():
+                if isinstance(part, Mapping) and not part.get("thought") and part.get("text"):
+                    self.text_parts.append(str(part["text"]))
+                    got_text = True
+            if candidate.get("finishReason"):
+                self.finish_reason = str(candidate["finishReason"]).lower()
+                self.complete = True
+        return got_text
+
+
 class GeminiModel(HTTPModel):
     """Gemini ``generateContent`` client.
 
@@ -81,6 +105,20 @@ class GeminiModel(HTTPModel):
             body["generationConfig"] = generation
         if system:
             body["systemInstruction"] = {"parts": [{"text": system}]}
+        if body.pop("stream", False):
+            stream = _GeminiStream()
+            _, latency_ms, _ = await self._post_json(
+                f"/models/{self.name}:streamGenerateContent?alt=sse", body, stream
+            )
+            return self._completion(
+                stream.text,
+                gemini_usage(stream.usage),
+                latency_ms=latency_ms,
+                ttft_ms=stream.ttft_ms,
+                model=stream.model or self.name,
+                finish_reason=stream.finish_reason,
+                raw=stream.raw(),
+            )
         data, latency_ms, _ = await self._post_json(f"/models/{self.name}:generateContent", body)
         try:
             candidate = data["candidates"][0]

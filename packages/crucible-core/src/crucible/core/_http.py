@@ -14,6 +14,7 @@ import json
 import os
 import random
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar
 
@@ -34,7 +35,65 @@ from crucible.core._errors import (
 from crucible.core._model import BaseModel
 from crucible.core._pricing import Pricing
 
-__all__ = ["HTTPModel", "Secret", "parse_retry_after"]
+__all__ = ["HTTPModel", "Secret", "StreamConsumer", "parse_retry_after"]
+
+
+class StreamConsumer(ABC):
+    """Accumulates a streamed response; providers subclass it to parse their event shapes.
+
+    ``feed`` returns True when the event carried visible text (for the time to first token);
+    ``complete`` says whether the stream reached its final event.
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.text_parts: list[str] = []
+        self.ttft_ms: float | None = None
+        self.complete = False
+        self.finish_reason: str | None = None
+        self.usage: Any = None
+        self.model: str | None = None
+        self.response_id: str | None = None
+        self.logprobs: list[Any] = []
+        self.text_events = 0
+
+    @property
+    def text(self) -> str:
+        return "".join(self.text_parts)
+
+    @abstractmethod
+    def feed(self, event: Any) -> bool:
+        """Take one decoded event; return True if it carried visible text."""
+
+    def raw(self) -> dict[str, Any]:
+        return {
+            "id": self.response_id,
+            "model": self.model,
+            "streamed": True,
+            "usage": self.usage,
+            "finish_reason": self.finish_reason,
+        }
+
+
+def _stream_error_status(error: Any) -> int:
+    """The HTTP-like status of an error delivered inside a stream (500 when unknown)."""
+    if isinstance(error, Mapping):
+        for key in ("code", "status"):
+            value = error.get(key)
+            if isinstance(value, int) and 400 <= value < 600:
+                return value
+        kind = str(error.get("type", ""))
+        if "rate_limit" in kind:
+            return 429
+        if "overloaded" in kind:
+            return 529
+        if "authentication" in kind or "permission" in kind:
+            return 401
+        if "invalid_request" in kind:
+            return 400
+    return 500
 
 
 class Secret:
@@ -240,15 +299,23 @@ class HTTPModel(BaseModel):
             await self._session.close()
         self._session = None
 
-    async def _post_json(self, path: str, body: Mapping[str, Any]) -> tuple[Any, float, int]:
-        """POST ``body`` with retries; returns (parsed JSON, wall ms incl. retries, attempts)."""
+    async def _post_json(
+        self, path: str, body: Mapping[str, Any], stream: StreamConsumer | None = None
+    ) -> tuple[Any, float, int]:
+        """POST ``body`` with retries; returns (parsed JSON, wall ms incl. retries, attempts).
+
+        With ``stream``, the response is read as server-sent events fed to the consumer, which is
+        returned in place of the JSON (and records the time to first token).
+        """
         url = self.base_url.rstrip("/") + path
         start = time.perf_counter()
         attempt = 0
         while True:
             attempt += 1
             try:
-                data = await self._attempt(url, body)
+                if stream is not None:
+                    stream.reset()
+                data = await self._attempt(url, body, stream, start)
                 return data, (time.perf_counter() - start) * 1000.0, attempt
             except ProviderError as exc:
                 exc.attempts = attempt
@@ -266,7 +333,9 @@ class HTTPModel(BaseModel):
         cap = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
         return self._rng.uniform(0.0, cap)
 
-    async def _attempt(self, url: str, body: Mapping[str, Any]) -> Any:
+    async def _attempt(
+        self, url: str, body: Mapping[str, Any], stream: StreamConsumer | None, start: float
+    ) -> Any:
         session = await self._get_session()
         headers = {
             "Content-Type": "application/json",
@@ -274,13 +343,23 @@ class HTTPModel(BaseModel):
             **self._auth_headers(self._key.reveal()),
         }
         where: dict[str, Any] = {"provider": self.provider, "model": self.name}
+        timeout = (
+            aiohttp.ClientTimeout(total=self.timeout_s)
+            if stream is None
+            else aiohttp.ClientTimeout(
+                total=None, sock_connect=self.timeout_s, sock_read=self.timeout_s
+            )
+        )
+        raw = b""
         try:
-            async with session.post(
-                url, json=body, headers=headers, timeout=aiohttp.ClientTimeout(total=self.timeout_s)
-            ) as response:
-                raw = await response.read()
+            async with session.post(url, json=body, headers=headers, timeout=timeout) as response:
                 status = response.status
                 resp_headers = dict(response.headers)
+                if stream is None or status >= 400:
+                    raw = await response.read()
+                else:
+                    await self._read_events(response, stream, start)
+                    return stream
         except TimeoutError as exc:
             raise ProviderTimeoutError(
                 f"{self.spec}: no response within timeout_s={self.timeout_s:g} s; raise `timeout_s` or retry later",
@@ -311,6 +390,37 @@ class HTTPModel(BaseModel):
                 **where,
             )
         return parsed
+
+    async def _read_events(
+        self, response: aiohttp.ClientResponse, stream: StreamConsumer, start: float
+    ) -> None:
+        """Feed server-sent events (``data: {...}`` lines) to ``stream`` until ``[DONE]`` or EOF."""
+        where: dict[str, Any] = {"provider": self.provider, "model": self.name}
+        async for raw_line in response.content:
+            line = raw_line.decode("utf-8", errors="replace").strip()
+            if not line.startswith("data:"):
+                continue
+            payload = line[5:].strip()
+            if payload == "[DONE]":
+                break
+            try:
+                event = json.loads(payload)
+            except json.JSONDecodeError:
+                raise BadResponseError(
+                    f"{self.spec}: stream event is not valid JSON: {self._snippet(payload)}",
+                    **where,
+                ) from None
+            error = event.get("error") if isinstance(event, Mapping) else None
+            if error is not None:
+                raise self._http_error(_stream_error_status(error), {}, event, payload)
+            if stream.feed(event):
+                stream.text_events += 1
+                if stream.ttft_ms is None:
+                    stream.ttft_ms = (time.perf_counter() - start) * 1000.0
+        if not stream.complete:
+            raise BadResponseError(
+                f"{self.spec}: stream ended before the response was complete", **where
+            )
 
     def _snippet(self, text: str, limit: int = 200) -> str:
         key = self._key.reveal()

@@ -167,12 +167,18 @@ class BaseModel(ABC):
         logprobs: Any = None,
         confidence: float | None = None,
         raw: Any = None,
+        usage_known: bool = True,
     ) -> Completion:
-        """Build a :class:`Completion` with its cost from this model's price table."""
-        priced_as = self.name
-        cost = self.pricing.cost_usd(self.provider, priced_as, usage)
-        if cost is None and model and model != self.name:
-            cost = self.pricing.cost_usd(self.provider, model, usage)
+        """Build a :class:`Completion` with its cost from this model's price table.
+
+        ``usage_known=False`` (a stream that reported no usage) leaves the cost ``None``: an
+        estimated token count is never billed as if it were exact.
+        """
+        cost: float | None = None
+        if usage_known:
+            cost = self.pricing.cost_usd(self.provider, self.name, usage)
+            if cost is None and model and model != self.name:
+                cost = self.pricing.cost_usd(self.provider, model, usage)
         return Completion(
             text=text,
             model=model or self.name,

@@ -8,8 +8,8 @@ from typing import Any, ClassVar, Literal
 
 from crucible.core import semconv as sc
 from crucible.core._errors import ConfigurationError
-from crucible.core._http import HTTPModel
-from crucible.core._model import CONTEXT_PARAMS, Prompt
+from crucible.core._http import HTTPModel, StreamConsumer
+from crucible.core._model import CONTEXT_PARAMS, Prompt, prompt_text
 from crucible.core._values import Completion, Message, TokenLogprob, Usage
 
 __all__ = ["OpenAICompatibleModel", "OpenAIModel"]
@@ -51,6 +51,46 @@ def openai_usage(usage: Any) -> Usage:
     return Usage(prompt, completion - reasoning, min(cached, prompt), reasoning)
 
 
+class _OpenAIStream(StreamConsumer):
+    """Chat (``delta.content``) or completions (``text``) chunks; usage from the final chunk."""
+
+    def feed(self, event: Any) -> bool:
+        if not isinstance(event, Mapping):
+            return False
+        self.model = event.get("model") or self.model
+        self.response_id = event.get("id") or self.response_id
+        if isinstance(event.get("usage"), Mapping):
+            self.usage = event["usage"]
+        got_text = False
+        for choice in event.get("choices") or ():
+            if not isinstance(choice, Mapping):
+                continue
+            delta = choice.get("delta")
+            piece = delta.get("content") if isinstance(delta, Mapping) else choice.get("text")
+            if isinstance(piece, str) and piece:
+                self.text_parts.append(piece)
+                got_text = True
+            lp = choice.get("logprobs")
+            if isinstance(lp, Mapping):
+                if isinstance(lp.get("content"), list):
+                    self.logprobs.extend(
+                        TokenLogprob(str(t.get("token", "")), float(t.get("logprob", 0.0)))
+                        for t in lp["content"]
+                    )
+                elif isinstance(lp.get("tokens"), list):
+                    self.logprobs.extend(
+                        TokenLogprob(str(tok), float(v))
+                        for tok, v in zip(
+                            lp["tokens"], lp.get("token_logprobs") or [], strict=False
+                        )
+                        if isinstance(v, int | float)
+                    )
+            if choice.get("finish_reason"):
+                self.finish_reason = choice["finish_reason"]
+                self.complete = True
+        return got_text
+
+
 class OpenAIModel(HTTPModel):
     """OpenAI's chat completions API (``openai:gpt-4o``); key from ``OPENAI_API_KEY``.
 
@@ -67,6 +107,8 @@ class OpenAIModel(HTTPModel):
         self, prompt: Prompt, messages: list[Message], params: dict[str, Any]
     ) -> Completion:
         wire = {k: v for k, v in params.items() if k not in CONTEXT_PARAMS}
+        if wire.get("stream"):
+            return await self._generate_stream(prompt, messages, wire)
         if self.endpoint == "completions":
             if not isinstance(prompt, str):
                 raise ConfigurationError(
@@ -80,6 +122,45 @@ class OpenAIModel(HTTPModel):
         body = {"model": self.name, "messages": [m.to_dict() for m in messages], **wire}
         data, latency_ms, _ = await self._post_json("/chat/completions", body)
         return self._parse_chat(data, latency_ms)
+
+    async def _generate_stream(
+        self, prompt: Prompt, messages: list[Message], wire: dict[str, Any]
+    ) -> Completion:
+        """Stream the answer (server-sent events) to measure the time to first token."""
+        wire.setdefault("stream_options", {"include_usage": True})
+        if self.endpoint == "completions":
+            if not isinstance(prompt, str):
+                raise ConfigurationError(
+                    f"{self.spec} uses the /completions endpoint; pass a string prompt"
+                )
+            path, body = "/completions", {"model": self.name, "prompt": prompt, **wire}
+        else:
+            path, body = (
+                "/chat/completions",
+                {"model": self.name, "messages": [m.to_dict() for m in messages], **wire},
+            )
+        stream = _OpenAIStream()
+        _, latency_ms, _ = await self._post_json(path, body, stream)
+        usage_known = isinstance(stream.usage, Mapping)
+        if usage_known:
+            usage = openai_usage(stream.usage)
+        else:
+            # Some servers (llama.cpp) send no usage in streams: estimate it (one token per
+            # chunk, ~4 characters per prompt token), flag it, and leave the cost unknown.
+            usage = Usage(max(1, -(-len(prompt_text(prompt)) // 4)), stream.text_events)
+        logprobs = stream.logprobs or None
+        return self._completion(
+            stream.text,
+            usage,
+            latency_ms=latency_ms,
+            ttft_ms=stream.ttft_ms,
+            model=stream.model or self.name,
+            finish_reason=stream.finish_reason,
+            logprobs=logprobs,
+            confidence=_confidence(logprobs),
+            raw={**stream.raw(), "usage_estimated": not usage_known},
+            usage_known=usage_known,
+        )
 
     def _parse_chat(self, data: Any, latency_ms: float) -> Completion:
         try:

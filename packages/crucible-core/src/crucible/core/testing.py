@@ -34,6 +34,8 @@ class Reply:
         raw: exact bytes to send instead of JSON.
         hang_s: wait this long (or until the server closes) before answering: a server hang.
         truncate: announce a longer body than sent, then drop the connection mid-body.
+        events: send these as server-sent events (``data: {json}``), ``event_delay_s`` apart,
+            followed by ``data: [DONE]`` when ``done`` is true.
     """
 
     body: Any = None
@@ -42,6 +44,9 @@ class Reply:
     raw: bytes | None = None
     hang_s: float = 0.0
     truncate: bool = False
+    events: list[Any] | None = None
+    event_delay_s: float = 0.0
+    done: bool = True
 
 
 @attrs.define
@@ -89,6 +94,18 @@ class ScriptedServer:
         if reply.hang_s:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), reply.hang_s)
+        if reply.events is not None:
+            stream = web.StreamResponse(status=reply.status, headers=reply.headers)
+            stream.content_type = "text/event-stream"
+            await stream.prepare(request)
+            for event in reply.events:
+                if reply.event_delay_s:
+                    await asyncio.sleep(reply.event_delay_s)
+                await stream.write(f"data: {json.dumps(event)}\n\n".encode())
+            if reply.done:
+                await stream.write(b"data: [DONE]\n\n")
+            await stream.write_eof()
+            return stream
         payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
         if reply.truncate:
             response = web.StreamResponse(status=reply.status, headers=reply.headers)

@@ -129,6 +129,9 @@ def models(as_json: bool) -> None:
 @click.option("--max-tokens", type=int, default=None)
 @click.option("--stop", multiple=True, help="Stop sequence (repeatable).")
 @click.option(
+    "--stream", is_flag=True, help="Stream the answer (measures the time to first token)."
+)
+@click.option(
     "--seed",
     type=int,
     default=None,
@@ -155,6 +158,7 @@ def ask(
     temperature: float | None,
     max_tokens: int | None,
     stop: tuple[str, ...],
+    stream: bool,
     seed: int | None,
     base_url: str | None,
     endpoint: str | None,
@@ -188,6 +192,8 @@ def ask(
         params["max_tokens"] = max_tokens
     if stop:
         params["stop"] = list(stop)
+    if stream and provider != "sim":
+        params["stream"] = True
     if seed is not None and provider != "sim":
         params["seed"] = seed
     messages: Any = (
