@@ -167,6 +167,11 @@ def main() -> None:
         outcome["status"] = "violation"
         outcome["message"] = outcome["message"] or violations[0]
     outcome["violations"] = violations[:20]
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # the code may have closed or replaced the stream
+            pass
     result.write(json.dumps(outcome))
     result.flush()
     os._exit(0)
