@@ -165,3 +165,20 @@ def test_facade_reexports_core() -> None:
         if name in crucible.framework.__all__ and name != "__version__":
             assert getattr(crucible.framework, name) is getattr(crucible.core, name)
     assert crucible.framework.get_model is crucible.core.get_model
+
+
+def test_packages_are_lazy_submodules() -> None:
+    import crucible.core
+    import crucible.framework
+
+    assert crucible.framework.PACKAGES["production_eval"] == "crucible.production_eval"
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        crucible.framework.nonsense  # noqa: B018
+    for name, target in crucible.framework.PACKAGES.items():
+        try:
+            module = getattr(crucible.framework, name)
+        except AttributeError as exc:
+            assert f"pip install crucible-{name.replace('_', '-')}" in str(exc)
+        else:
+            assert module.__name__ == target
+    assert crucible.core.__name__ == "crucible.core"
