@@ -154,9 +154,11 @@ def test_span_outside_context_routed_by_experiment_attribute() -> None:
 def test_explicit_tracer_provider() -> None:
     provider = TracerProvider()
     tracer = provider.get_tracer("t")
-    with capture("exp-own", tracer_provider=provider) as cap:
-        with tracer.start_as_current_span("chat m") as span:
-            span.set_attribute(sc.GEN_AI_REQUEST_MODEL, "m")
+    with (
+        capture("exp-own", tracer_provider=provider) as cap,
+        tracer.start_as_current_span("chat m") as span,
+    ):
+        span.set_attribute(sc.GEN_AI_REQUEST_MODEL, "m")
     assert cap.frame()["model"].to_list() == ["m"]
 
 
@@ -165,9 +167,9 @@ def test_bad_arguments() -> None:
         capture("")
     with pytest.raises(TelemetryError, match="`store` must be a MemoryStore or DuckDBStore"):
         capture("x", store="events.duckdb")  # type: ignore[arg-type]
+    bad_provider = capture("x", tracer_provider=object())  # type: ignore[arg-type]
     with pytest.raises(TelemetryError, match="`tracer_provider` must be"):
-        with capture("x", tracer_provider=object()):  # type: ignore[arg-type]
-            pass
+        bad_provider.__enter__()
     cap = capture("x")
     with cap, pytest.raises(TelemetryError, match="already active"):
         cap.__enter__()
