@@ -1,0 +1,41 @@
+"""crucible-fairness: group fairness with uncertainty, trade-offs, mitigation and LLM counterfactuals."""
+
+from crucible.fairness._criteria import (
+    Aggregation,
+    Criterion,
+    Disparity,
+    SmallGroupWarning,
+    calibration,
+    demographic_parity,
+    disparate_impact,
+    equal_opportunity,
+    equalized_odds,
+    predictive_parity,
+)
+from crucible.fairness._data import FairnessError
+from crucible.fairness._metrics import Binning, RateMetric, group_metrics
+from crucible.fairness._report import FairnessReport, fairness_report
+from crucible.fairness._uncertainty import permutation_test
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Aggregation",
+    "Binning",
+    "Criterion",
+    "Disparity",
+    "FairnessError",
+    "FairnessReport",
+    "RateMetric",
+    "SmallGroupWarning",
+    "__version__",
+    "calibration",
+    "demographic_parity",
+    "disparate_impact",
+    "equal_opportunity",
+    "equalized_odds",
+    "fairness_report",
+    "group_metrics",
+    "permutation_test",
+    "predictive_parity",
+]
