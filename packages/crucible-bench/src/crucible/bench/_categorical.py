@@ -304,7 +304,7 @@ def cochran_q(data: npt.ArrayLike | Groups, *, nan_policy: str = "raise") -> Tes
     --------
     >>> data = [[1, 1, 0], [1, 0, 0], [1, 1, 1], [0, 0, 0], [1, 0, 0], [1, 1, 0]]
     >>> round(cochran_q(data).statistic, 4)
-    6.5
+    8.6842
     """
     m = _as_matrix(data, nan_policy)
     if not np.isin(m, (0.0, 1.0)).all():
@@ -376,7 +376,7 @@ def proportions_ztest(
     --------
     >>> r = proportions_ztest([60, 45], [100, 100])
     >>> round(r.statistic, 4)
-    2.1232
+    2.124
     """
     alt = as_enum(alternative, Alternative, "alternative")
     confidence = check_alpha(confidence, "confidence")

@@ -127,7 +127,7 @@ def cohen_d(
     Examples
     --------
     >>> round(cohen_d([5.0, 6.0, 7.0, 8.0], [4.0, 5.0, 5.5, 6.0]).value, 4)
-    1.1239
+    1.2563
     """
     confidence = check_alpha(confidence, "confidence")
     if b is None:
@@ -193,7 +193,7 @@ def hedges_g(
     Examples
     --------
     >>> round(hedges_g([5.0, 6.0, 7.0, 8.0], [4.0, 5.0, 5.5, 6.0]).value, 4)
-    0.9632
+    1.0924
     """
     confidence = check_alpha(confidence, "confidence")
     x = as_array(a, "a", nan_policy=nan_policy, min_n=2)
@@ -233,7 +233,7 @@ def glass_delta(
     Examples
     --------
     >>> round(glass_delta([5.0, 6.0, 7.0, 8.0], [4.0, 5.0, 5.5, 6.0]).value, 4)
-    1.5666
+    1.6102
     """
     confidence = check_alpha(confidence, "confidence")
     x = as_array(a, "a", nan_policy=nan_policy, min_n=2)
@@ -292,7 +292,7 @@ def rank_biserial(
     Examples
     --------
     >>> round(rank_biserial([3.0, 4.0, 5.0], [1.0, 2.0, 4.0]).value, 4)
-    0.5556
+    0.6667
     """
     confidence = check_alpha(confidence, "confidence")
     if paired:
@@ -362,7 +362,7 @@ def cliffs_delta(
     Examples
     --------
     >>> round(cliffs_delta([3.0, 4.0, 5.0], [1.0, 2.0, 4.0]).value, 4)
-    0.5556
+    0.6667
     """
     confidence = check_alpha(confidence, "confidence")
     x = as_array(a, "a", nan_policy=nan_policy, min_n=2)
@@ -403,7 +403,7 @@ def cohen_h(
     Examples
     --------
     >>> round(cohen_h(60, 100, 45, 100).value, 4)
-    0.3013
+    0.3015
     """
     confidence = check_alpha(confidence, "confidence")
     counts = as_counts([successes_a, n_a, successes_b, n_b], "counts")

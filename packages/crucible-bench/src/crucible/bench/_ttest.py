@@ -67,7 +67,7 @@ def ttest(
     --------
     >>> r = ttest([5.1, 4.9, 5.6, 5.8, 6.0], [4.1, 4.4, 5.0, 4.8, 4.2])
     >>> r.test, round(r.p_value, 4)
-    ('Welch t-test', 0.0091)
+    ('Welch t-test', 0.0072)
     """
     alt = as_enum(alternative, Alternative, "alternative")
     confidence = check_alpha(confidence, "confidence")
