@@ -31,7 +31,7 @@ class FileServer:
 
 def _handler(server: FileServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             return
 
         def do_GET(self) -> None:
@@ -73,7 +73,9 @@ def _handler(server: FileServer) -> type[BaseHTTPRequestHandler]:
 def file_server() -> Iterator[FileServer]:
     files = {
         "/gsm8k/test.jsonl": (DATA / "gsm8k" / "test.jsonl").read_bytes(),
-        "/humaneval/data/HumanEval.jsonl.gz": (DATA / "humaneval" / "HumanEval.jsonl.gz").read_bytes(),
+        "/humaneval/data/HumanEval.jsonl.gz": (
+            DATA / "humaneval" / "HumanEval.jsonl.gz"
+        ).read_bytes(),
         "/truthfulqa/TruthfulQA.csv": (DATA / "truthfulqa" / "TruthfulQA.csv").read_bytes(),
         "/truthfulqa/data/mc_task.json": (DATA / "truthfulqa" / "mc_task.json").read_bytes(),
     }
@@ -83,7 +85,9 @@ def file_server() -> Iterator[FileServer]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     httpd.daemon_threads = True
     state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     try:
         yield state

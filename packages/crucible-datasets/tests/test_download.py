@@ -5,8 +5,8 @@ import time
 from pathlib import Path
 
 import pytest
-from crucible.core import DatasetError
 
+from crucible.core import DatasetError
 from crucible.datasets import (
     ChecksumMismatchError,
     DownloadError,
@@ -117,7 +117,11 @@ def test_corrupt_cached_file_is_replaced(file_server: FileServer, tmp_path: Path
 
 
 def test_load_from_download_equals_bundled(file_server: FileServer, tmp_path: Path) -> None:
-    for name, prefix in [("gsm8k", "/gsm8k/"), ("humaneval", "/humaneval/"), ("truthfulqa", "/truthfulqa/")]:
+    for name, prefix in [
+        ("gsm8k", "/gsm8k/"),
+        ("humaneval", "/humaneval/"),
+        ("truthfulqa", "/truthfulqa/"),
+    ]:
         downloaded = load(
             name, source="download", cache_dir=tmp_path, base_url=file_server.base_url + prefix
         )

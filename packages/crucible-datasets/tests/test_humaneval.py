@@ -3,10 +3,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from crucible.core import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crucible.core import ValidationError
 from crucible.datasets import (
     ExecutionStatus,
     SandboxLimits,

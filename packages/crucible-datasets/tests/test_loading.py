@@ -5,8 +5,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from crucible.core import DatasetError, Item, ValidationError
 
+from crucible.core import DatasetError, Item, ValidationError
 from crucible.datasets import (
     ChecksumMismatchError,
     Dataset,
@@ -58,7 +58,10 @@ def test_gsm8k_final_answer_and_solution() -> None:
     assert first.expected == "18"
     assert first.metadata["solution"].endswith("#### 18")
     assert all("," not in it.expected for it in ds)
-    assert all(it.metadata["solution"].rsplit("####", 1)[1].strip().replace(",", "") == it.expected for it in ds)
+    assert all(
+        it.metadata["solution"].rsplit("####", 1)[1].strip().replace(",", "") == it.expected
+        for it in ds
+    )
 
 
 def test_humaneval_fields() -> None:
@@ -128,9 +131,13 @@ def test_bad_limit(limit: object) -> None:
 
 
 def test_unknown_names_list_valid_ones() -> None:
-    with pytest.raises(UnknownDatasetError, match="known datasets are gsm8k, humaneval, mmlu, truthfulqa"):
+    with pytest.raises(
+        UnknownDatasetError, match="known datasets are gsm8k, humaneval, mmlu, truthfulqa"
+    ):
         load("squad")
-    with pytest.raises(UnknownDatasetError, match=r"unknown MMLU subject\(s\) 'astrology'.*anatomy.*virology"):
+    with pytest.raises(
+        UnknownDatasetError, match=r"unknown MMLU subject\(s\) 'astrology'.*anatomy.*virology"
+    ):
         load("mmlu", subjects=["astronomy", "astrology"])
     with pytest.raises(UnknownDatasetError, match="valid splits are test, train"):
         load("gsm8k", split="validation")
@@ -144,15 +151,25 @@ def _write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
 
 def test_custom_jsonl_with_mapping(tmp_path: Path) -> None:
     path = tmp_path / "qa.jsonl"
-    _write_jsonl(path, [{"qid": 1, "q": "2+2?", "a": "4", "topic": "math"}, {"qid": 2, "q": "Capital of France?", "a": "Paris", "topic": "geo"}])
+    _write_jsonl(
+        path,
+        [
+            {"qid": 1, "q": "2+2?", "a": "4", "topic": "math"},
+            {"qid": 2, "q": "Capital of France?", "a": "Paris", "topic": "geo"},
+        ],
+    )
     ds = load(path, columns={"id": "qid", "input": "q", "expected": "a"})
     assert ds.items[0] == Item("1", "2+2?", "4", {"topic": "math"})
     assert ds.name == "qa"
-    assert load(path, columns={"id": "qid", "input": "q", "expected": "a"}, sha256=ds.files["qa.jsonl"]).ids == ["1", "2"]
+    assert load(
+        path, columns={"id": "qid", "input": "q", "expected": "a"}, sha256=ds.files["qa.jsonl"]
+    ).ids == ["1", "2"]
 
 
 def test_custom_csv_and_parquet(tmp_path: Path) -> None:
-    frame = pl.DataFrame({"id": ["a", "b"], "input": ["x", "y"], "expected": ["1", "2"], "level": ["easy", "hard"]})
+    frame = pl.DataFrame(
+        {"id": ["a", "b"], "input": ["x", "y"], "expected": ["1", "2"], "level": ["easy", "hard"]}
+    )
     frame.write_csv(tmp_path / "d.csv")
     frame.write_parquet(tmp_path / "d.parquet")
     from_csv = load(tmp_path / "d.csv")
@@ -165,7 +182,9 @@ def test_custom_csv_and_parquet(tmp_path: Path) -> None:
 def test_custom_file_errors(tmp_path: Path) -> None:
     path = tmp_path / "qa.jsonl"
     _write_jsonl(path, [{"question": "q", "answer": "a"}])
-    with pytest.raises(DatasetError, match=r"missing column\(s\) 'input'; available columns: 'question', 'answer'"):
+    with pytest.raises(
+        DatasetError, match=r"missing column\(s\) 'input'; available columns: 'question', 'answer'"
+    ):
         load(path)
     with pytest.raises(DatasetError, match=r"missing column\(s\) 'gold'"):
         load(path, columns={"input": "question", "expected": "gold"})
@@ -219,6 +238,7 @@ def test_dataset_validation() -> None:
 
 def test_corrupt_bundled_file_is_detected(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from crucible.datasets import _loading
+
     from .conftest import DATA
 
     copy = tmp_path / "data"

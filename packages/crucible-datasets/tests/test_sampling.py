@@ -4,10 +4,10 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from crucible.core import Item, ValidationError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crucible.core import Item, ValidationError
 from crucible.datasets import Dataset, bootstrap, k_fold, load, sample, train_test_split
 
 
@@ -100,7 +100,10 @@ def test_bootstrap() -> None:
     assert idx.shape == (300, 164)
     assert idx.min() >= 0 and idx.max() < 164
     assert np.array_equal(idx, bootstrap(ds, 300, seed=5))
-    assert bootstrap(ds, 2, seed=0)[:, :5].tolist() == [[128, 69, 137, 60, 102], [83, 9, 24, 106, 102]]
+    assert bootstrap(ds, 2, seed=0)[:, :5].tolist() == [
+        [128, 69, 137, 60, 102],
+        [83, 9, 24, 106, 102],
+    ]
     # Each item appears with mean frequency 1 per resample.
     assert abs(np.bincount(idx.ravel(), minlength=164).mean() / 300 - 1.0) < 1e-12
     clustered = bootstrap(load("mmlu", split="dev"), 50, seed=1, cluster="subject")

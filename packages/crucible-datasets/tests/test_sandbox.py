@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from crucible.core import ValidationError
 
+from crucible.core import ValidationError
 from crucible.datasets import (
     ExecutionStatus,
     SandboxBackend,
@@ -135,14 +135,18 @@ def test_caught_violation_still_fails(backend: str) -> None:
 
 
 def test_infinite_loop_hits_cpu_limit(backend: str) -> None:
-    result = run_code("while True:\n    pass", backend=backend, limits=SandboxLimits(timeout_s=10, cpu_s=1))
+    result = run_code(
+        "while True:\n    pass", backend=backend, limits=SandboxLimits(timeout_s=10, cpu_s=1)
+    )
     assert result.status is ExecutionStatus.TIMEOUT
     assert "CPU-time limit of 1 s" in result.reason
     assert result.duration_s < 8
 
 
 def test_sleep_hits_wall_clock_limit(backend: str) -> None:
-    result = run_code("import time\ntime.sleep(60)", backend=backend, limits=SandboxLimits(timeout_s=1))
+    result = run_code(
+        "import time\ntime.sleep(60)", backend=backend, limits=SandboxLimits(timeout_s=1)
+    )
     assert result.status is ExecutionStatus.TIMEOUT
     assert "wall-clock limit of 1 s" in result.reason
     assert result.duration_s < 5
@@ -155,7 +159,9 @@ def test_huge_allocation_hits_memory_limit(backend: str) -> None:
 
 
 def test_file_size_limit(backend: str) -> None:
-    code = "with open('big', 'wb') as f:\n    for _ in range(100):\n        f.write(b'x' * 1_000_000)"
+    code = (
+        "with open('big', 'wb') as f:\n    for _ in range(100):\n        f.write(b'x' * 1_000_000)"
+    )
     result = run_code(code, backend=backend, limits=SandboxLimits(file_size_mb=1))
     assert not result.passed
     assert "File too large" in result.reason or "file-size limit" in result.reason

@@ -3,10 +3,10 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from crucible.core import Item, ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crucible.core import Item, ValidationError
 from crucible.datasets import Score, ScorerName, get_scorer, load, register_scorer, scorer_names
 from crucible.datasets.score import (
     Bleu,
@@ -172,7 +172,9 @@ def test_regex_and_custom() -> None:
         RegexMatch("(")
     long = CustomScorer(lambda p, it: len(p) > 3, name="long")
     assert long("hello", item(None)) == Score(1.0)
-    assert CustomScorer(lambda p, it: Score(0.5, {"why": "half"}))("x", item(None)).details == {"why": "half"}
+    assert CustomScorer(lambda p, it: Score(0.5, {"why": "half"}))("x", item(None)).details == {
+        "why": "half"
+    }
     with pytest.raises(ValidationError, match="return a bool, a number or a Score"):
         CustomScorer(lambda p, it: "yes")("x", item(None))
 
@@ -181,7 +183,9 @@ def test_registry() -> None:
     assert set(scorer_names()) >= {s.value for s in ScorerName}
     assert isinstance(get_scorer(ScorerName.F1), TokenF1)
     assert get_scorer("exact_match", case=False).options["case"] is False  # type: ignore[attr-defined]
-    with pytest.raises(ValidationError, match="unknown scorer 'bleurt'; valid scorers: bleu, code_execution"):
+    with pytest.raises(
+        ValidationError, match="unknown scorer 'bleurt'; valid scorers: bleu, code_execution"
+    ):
         get_scorer("bleurt")
     register_scorer("always_one", lambda: CustomScorer(lambda p, it: 1.0, name="always_one"))
     assert get_scorer("always_one")("x", item(None)).value == 1.0

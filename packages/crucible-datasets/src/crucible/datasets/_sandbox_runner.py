@@ -10,6 +10,7 @@ child interpreter.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import os
 import resource
@@ -168,13 +169,12 @@ def main() -> None:
         outcome["message"] = outcome["message"] or violations[0]
     outcome["violations"] = violations[:20]
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(Exception):  # the code may have closed or replaced it
             stream.flush()
-        except Exception:  # the code may have closed or replaced the stream
-            pass
     result.write(json.dumps(outcome))
     result.flush()
     os._exit(0)
 
 
-main()
+if __name__ == "__main__":  # run by `python -I -c <this source>`, never on import
+    main()
