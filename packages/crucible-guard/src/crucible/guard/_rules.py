@@ -1,0 +1,387 @@
+"""The rule tables of the prompt-injection and jailbreak detectors.
+
+A rule is one row: the category it detects, how confident a match makes us, a pattern, and a
+one-line reason shown as evidence. Patterns are matched against every normalised view (see
+:mod:`crucible.guard._normalize`), so they are written in lower case, plain ASCII, with a single
+space wherever words are separated: :func:`compile_rule` turns each space into "up to three
+non-word characters" (so ``ignore previous`` also matches ``ignore, previous`` and the joined
+``ignoreprevious`` that spaced-out letters fold to). ``GAP`` allows up to three filler words.
+
+Every pattern is built from literals, bounded repeats and alternations of literals, so matching
+is linear in the text's length (no nested unbounded quantifiers: tested on adversarial shapes).
+
+Confidence levels: ``STRONG`` (0.9) an attack on its own; ``LIKELY`` (0.8) an attack in nearly
+every real use; ``WEAK`` (0.5) a signal reported below the default threshold, which phrases used
+innocently ("act as a tutor", "for educational purposes") only ever reach.
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+__all__ = ["GAP", "INJECTION_RULES", "JAILBREAK_RULES", "Rule", "compile_rule"]
+
+STRONG, LIKELY, WEAK = 0.9, 0.8, 0.5
+
+#: Up to three filler words ("ignore *all of the* previous instructions").
+GAP = r"(?:[a-z0-9']+ ){0,3}"
+_SEP = r"[\W_]{0,3}"
+
+
+@attrs.frozen
+class Rule:
+    """One row of a rule table."""
+
+    category: str
+    confidence: float
+    pattern: str
+    reason: str
+    regex: re.Pattern[str] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "regex", compile_rule(self.pattern))
+
+
+def compile_rule(pattern: str) -> re.Pattern[str]:
+    """Compile a table pattern: each space becomes ``[\\W_]{0,3}``; GAP words need a separator."""
+    gap = GAP.replace(" ", r"[\W_]{1,3}")
+    return re.compile(pattern.replace(GAP, "\0").replace(" ", _SEP).replace("\0", gap))
+
+
+_PRIOR = r"(?:previous|prior|above|earlier|preceding|foregoing|original|initial|existing|system|developer|all|your)"
+_RULES_NOUN = (
+    r"(?:instructions?|prompts?|rules?|directions?|guidelines?|directives?|commands?|"
+    r"constraints?|restrictions?|context|programming|guardrails?|polic(?:y|ies)|training)"
+)
+_IGNORE = r"(?:ignore|disregard|forget|override|overwrite|bypass|skip|neglect|abandon|drop|discard)"
+_SYSTEM = r"(?:system|initial|hidden|secret|original|developer|internal|base|pre-?)? ?(?:prompt|instructions?|message|rules|guidelines|configuration)"
+_REVEAL = r"(?:reveal|show|print|display|repeat|output|tell me|give me|share|leak|dump|recite|write out|spell out|what (?:is|are|was|were))"
+_UNRESTRICTED = r"(?:unrestricted|unfiltered|uncensored|unlimited|unbound|jailbroken|amoral|unethical|evil|rogue|without (?:any )?(?:restrictions|limits|filters|rules|ethics|morals|guidelines))"
+_MODE = r"(?:developer|debug|god|admin|sudo|root|maintenance|unrestricted|jailbreak|dan|dev|test|raw|unfiltered|uncensored|evil)"
+
+#: Prompt injection: text that tries to replace the instructions the model was given.
+INJECTION_RULES: tuple[Rule, ...] = (
+    # instruction override
+    Rule(
+        "instruction_override",
+        STRONG,
+        rf"\b{_IGNORE} {GAP}(?:all )?(?:of )?(?:the |your )?{_PRIOR} {GAP}{_RULES_NOUN}",
+        "tells the model to drop its instructions",
+    ),
+    Rule(
+        "instruction_override",
+        STRONG,
+        rf"\b{_IGNORE} (?:everything|anything|all) (?:you were|you've been|you have been|i|we) (?:told|said|given|instructed)",
+        "tells the model to drop what it was told",
+    ),
+    Rule(
+        "instruction_override",
+        LIKELY,
+        r"\b(?:new|updated|revised|real|actual|true) (?:instructions?|rules|task|directive|orders)(?: are| is)? ?:",
+        "announces replacement instructions",
+    ),
+    Rule(
+        "instruction_override",
+        LIKELY,
+        rf"\b(?:do not|don't|never) (?:follow|obey|listen to|adhere to|comply with) {GAP}{_PRIOR} {GAP}{_RULES_NOUN}",
+        "forbids following the instructions",
+    ),
+    Rule(
+        "instruction_override",
+        LIKELY,
+        r"\binstead(?: of that)?,? (?:you (?:must|will|should)|just|only) (?:say|output|print|respond with|reply with)",
+        "redirects the output",
+    ),
+    Rule(
+        "instruction_override",
+        LIKELY,
+        rf"\b(?:{_PRIOR} )?{_RULES_NOUN} (?:are|is) (?:now )?(?:void|cancel+ed|revoked|obsolete|no longer (?:valid|apply|applicable|in effect))",
+        "declares the instructions void",
+    ),
+    # system-prompt extraction
+    Rule(
+        "system_prompt_extraction",
+        STRONG,
+        rf"\b{_REVEAL} {GAP}(?:your|the|this) {_SYSTEM}",
+        "asks for the system prompt",
+    ),
+    Rule(
+        "system_prompt_extraction",
+        STRONG,
+        r"\b(?:repeat|print|output|copy) (?:all |everything |the text |the words )?(?:above|before this|verbatim|word for word)",
+        "asks to echo the hidden context",
+    ),
+    Rule(
+        "system_prompt_extraction",
+        LIKELY,
+        r"\bwhat (?:were|are) you (?:told|instructed|programmed|configured) (?:to do )?(?:before|initially|at the (?:start|beginning))",
+        "asks what the model was told",
+    ),
+    Rule(
+        "system_prompt_extraction",
+        LIKELY,
+        r"\b(?:start|begin) (?:your (?:answer|reply|response) )?with (?:the words )?.{0,20}you are (?:a|an|chatgpt|claude|the)",
+        "asks to replay the prompt's opening",
+    ),
+    # delimiter and special-token injection
+    Rule(
+        "special_token_injection",
+        STRONG,
+        r"<\|(?:im_start|im_end|endoftext|system|user|assistant|eot_id|start_header_id|end_header_id|begin_of_text)\|>",
+        "contains a chat-template special token",
+    ),
+    Rule(
+        "special_token_injection",
+        STRONG,
+        r"\[/?inst\]|<</?sys>>|<start_of_turn>|<end_of_turn>",
+        "contains an instruction-format token",
+    ),
+    Rule(
+        "delimiter_injection",
+        LIKELY,
+        r"(?:^|\n) ?(?:#{2,}|-{3,}|={3,}|\*{3,}) ?(?:system|new instructions?|admin|developer|end of (?:user )?input)",
+        "opens a fake system section",
+    ),
+    Rule(
+        "delimiter_injection",
+        LIKELY,
+        r"</?(?:system|instructions?|admin|developer)(?: [a-z]+=\S{1,40})?>",
+        "opens or closes a fake system tag",
+    ),
+    Rule(
+        "delimiter_injection",
+        LIKELY,
+        r"(?:^|\n) ?(?:system|assistant) ?: ?(?:you|ignore|new|from now|override)",
+        "forges a conversation turn",
+    ),
+    Rule(
+        "delimiter_injection",
+        LIKELY,
+        r"\bend of (?:user )?(?:input|prompt|message|document)\W{0,5}(?:new |begin )?(?:instructions?|system)",
+        "fakes the end of the user's text",
+    ),
+    # mode switching
+    Rule(
+        "mode_switching",
+        STRONG,
+        rf"\b(?:enable|activate|enter|switch to|turn on|engage|unlock) {GAP}{_MODE} mode",
+        "asks to enter a privileged mode",
+    ),
+    Rule(
+        "mode_switching",
+        LIKELY,
+        rf"\b(?:you are|you're) now (?:in|running in|operating in) {GAP}{_MODE} mode",
+        "declares a privileged mode",
+    ),
+    Rule(
+        "mode_switching",
+        LIKELY,
+        r"\b(?:safety|content|ethical|moral) (?:filters?|guidelines|protocols?|restrictions|mode|checks) (?:are |is |have been )?(?:now )?(?:off|disabled|deactivated|removed|lifted|turned off)",
+        "declares safety off",
+    ),
+    Rule(
+        "mode_switching",
+        LIKELY,
+        r"\b(?:disable|deactivate|turn off|remove|lift|bypass) (?:your |all |the )?(?:safety|content|ethical|moral) (?:filters?|guidelines|protocols?|restrictions|checks|training)",
+        "asks to switch safety off",
+    ),
+    # role manipulation
+    Rule(
+        "role_manipulation",
+        STRONG,
+        r"\byou are no longer (?:an? |bound by |chatgpt|claude|the |restricted|limited)",
+        "tells the model it is something else",
+    ),
+    Rule(
+        "role_manipulation",
+        STRONG,
+        rf"\b(?:act|behave|respond|answer) (?:as|like) (?:an? |the )?{GAP}{_UNRESTRICTED}",
+        "asks for an unrestricted role",
+    ),
+    Rule(
+        "role_manipulation",
+        LIKELY,
+        rf"\bpretend (?:that )?(?:you are|you're|to be) (?:an? )?{GAP}{_UNRESTRICTED}",
+        "asks to pretend to be unrestricted",
+    ),
+    Rule(
+        "role_manipulation",
+        LIKELY,
+        r"\bpretend (?:that )?you (?:have|had) no (?:restrictions|rules|limits|filters|guidelines|ethics)",
+        "asks to pretend to have no rules",
+    ),
+    Rule(
+        "role_manipulation",
+        LIKELY,
+        r"\bfrom now on,? (?:you (?:are|will be|will act as)|act as|your name is) ",
+        "redefines the model's identity",
+    ),
+    Rule(
+        "role_manipulation",
+        WEAK,
+        r"\b(?:act|behave) as (?:an? |my )",
+        "asks the model to play a role",
+    ),
+    # authority escalation
+    Rule(
+        "authority_escalation",
+        STRONG,
+        r"\bi am (?:your|the|an?) (?:developer|creator|administrator|admin|owner|system administrator|openai|anthropic) (?:employee|engineer|staff)?",
+        "claims to control the model",
+    ),
+    Rule(
+        "authority_escalation",
+        LIKELY,
+        r"\b(?:this is|message from|i am|speaking as) (?:the |your )?(?:system administrator|sysadmin|developer team|security team|openai|anthropic|root user|system)\b.{0,40}(?:override|authori[sz]|command|instruct|order)",
+        "claims authority to command",
+    ),
+    Rule(
+        "authority_escalation",
+        LIKELY,
+        r"\b(?:admin|administrator|root|sudo|developer|override) (?:access|privileges?|override|authori[sz]ation|code|password) (?:granted|enabled|accepted|confirmed|activated)",
+        "claims granted privileges",
+    ),
+    Rule(
+        "authority_escalation",
+        LIKELY,
+        r"^ ?sudo \w|\bauthori[sz]ation code ?: ?\w",
+        "uses a privilege prefix",
+    ),
+)
+
+#: Jailbreaks: text that tries to talk the model out of its safety behaviour.
+JAILBREAK_RULES: tuple[Rule, ...] = (
+    # personas
+    Rule(
+        "persona",
+        STRONG,
+        r"\b(?:you are|you're|act as|pretend to be|become|play|roleplay as) (?:now )?(?:an? )?(?:dan|stan|dude|aim|evil ?bot|betterdan|anti-?gpt|dev ?mode ?gpt|jailbreak|mongo tom|kevin|maximum|omega|apophis|ucar|basedgpt)\b",
+        "invokes a known jailbreak persona",
+    ),
+    Rule(
+        "persona",
+        STRONG,
+        r"\bdo anything now\b|\bdan mode\b|\bdeveloper mode (?:enabled|output)\b|\bstay in character\b",
+        "quotes a known jailbreak prompt",
+    ),
+    Rule(
+        "persona",
+        LIKELY,
+        r"\b(?:an? )?(?:ai|assistant|chatbot|model|character|persona) (?:that|who|which) (?:has no|doesn't have any|does not have any|never (?:refuses|says no)|is not bound by|ignores|can do anything|answers everything|has broken free)",
+        "describes an unrestricted persona",
+    ),
+    Rule(
+        "persona",
+        LIKELY,
+        r"\b(?:two|2|both|dual) (?:responses|answers|personas|personalities)\b.{0,80}\b(?:unfiltered|jailbroken|uncensored|without restrictions|dan)",
+        "asks for a filtered and an unfiltered answer",
+    ),
+    # hypothetical and fiction framing
+    Rule(
+        "hypothetical_framing",
+        LIKELY,
+        r"\b(?:in a|imagine a|picture a) (?:fictional |hypothetical |parallel |alternate )?(?:world|universe|reality|scenario|story) (?:where|in which) (?:there are no|nothing is|everything is|no one|ai has no|you have no|laws? (?:do(?:es)?n't|do(?:es)? not))",
+        "frames a world without rules",
+    ),
+    Rule(
+        "hypothetical_framing",
+        LIKELY,
+        rf"\bhypothetically,? {GAP}(?:how (?:would|could|might) (?:one|someone|i|you)|if you (?:had|were) (?:no|not|un))",
+        "hypothetical framing of a forbidden request",
+    ),
+    Rule(
+        "hypothetical_framing",
+        LIKELY,
+        r"\b(?:write|tell|create) (?:me )?a (?:story|novel|script|screenplay|poem|dialogue) (?:where|in which|about) .{0,60}(?:explains?|describes?|details?|teaches?) (?:in (?:great |full )?detail )?(?:how to|the steps|step by step)",
+        "fiction used to extract instructions",
+    ),
+    Rule(
+        "hypothetical_framing",
+        LIKELY,
+        r"\bpurely (?:hypothetical|fictional|theoretical)(?:ly)?\b.{0,60}\b(?:no (?:rules|limits|restrictions|ethics)|ignore|without (?:restrictions|filters))",
+        "disclaims a forbidden request as hypothetical",
+    ),
+    Rule(
+        "hypothetical_framing",
+        WEAK,
+        r"\bfor (?:purely )?(?:educational|research|academic|informational) purposes(?: only)?\b",
+        "frames the request as educational",
+    ),
+    Rule(
+        "hypothetical_framing",
+        WEAK,
+        r"\b(?:hypothetically|imagine that|let's pretend|in a fictional)\b",
+        "hypothetical framing",
+    ),
+    # prefix and format manipulation
+    Rule(
+        "prefix_manipulation",
+        STRONG,
+        r"\b(?:start|begin) (?:your |each |every )?(?:response|reply|answer|output) with (?:the (?:words?|phrase|text) )?[\"'“”]? ?(?:sure|absolutely|of course|certainly|yes)\b",
+        "forces an affirmative prefix",
+    ),
+    Rule(
+        "prefix_manipulation",
+        LIKELY,
+        r"\b(?:never|do not|don't|must not) (?:refuse|decline|say (?:no|sorry|you can't|that you can't)|apologi[sz]e|include (?:any )?(?:warnings?|disclaimers?))",
+        "forbids refusals or disclaimers",
+    ),
+    Rule(
+        "prefix_manipulation",
+        LIKELY,
+        r"\b(?:without|no) (?:any )?(?:warnings?|disclaimers?|moral(?:izing)?|ethical (?:commentary|lectures?)|caveats?) ?(?:or|and|,)? ?(?:warnings?|disclaimers?|refusals?|censorship)?\b.{0,40}\b(?:answer|respond|reply|tell|explain|write)",
+        "asks for an answer stripped of refusals",
+    ),
+    Rule(
+        "format_manipulation",
+        LIKELY,
+        r"\b(?:respond|reply|answer|write) (?:only )?(?:in|using) (?:base64|hex|rot13|binary|morse|leetspeak|l33t|reverse(?:d)? text|pig latin|caesar cipher)",
+        "asks for an obfuscated answer to evade filters",
+    ),
+    Rule(
+        "format_manipulation",
+        LIKELY,
+        r"\b(?:replace|swap|substitute) (?:every |each |all )?(?:letter|vowel|character)s? with\b.{0,60}\b(?:so (?:that )?(?:it|the filter|filters?) (?:is|are|won't|doesn't)|to (?:avoid|bypass|evade))",
+        "asks to obfuscate the answer",
+    ),
+    # emotional manipulation
+    Rule(
+        "emotional_manipulation",
+        LIKELY,
+        r"\b(?:my|our) (?:dead|late|deceased|dying) (?:grandma|grandmother|grandpa|grandfather|mother|father|mom|dad)\b.{0,120}\b(?:used to|would) (?:tell|read|explain|recite|give)",
+        "grief framing to extract content",
+    ),
+    Rule(
+        "emotional_manipulation",
+        LIKELY,
+        r"\b(?:someone|people|i|a child|my (?:child|family|mother|father)) (?:will|could|would|is going to) (?:die|be killed|get hurt|lose (?:their|my) (?:life|job))\b.{0,60}\b(?:unless|if you (?:don't|do not|refuse))",
+        "threatens harm unless the model complies",
+    ),
+    Rule(
+        "emotional_manipulation",
+        LIKELY,
+        r"\bif you (?:really )?(?:cared|were (?:a good|helpful|my friend)|loved me)\b.{0,60}\b(?:you would|you'd|tell|help|answer|ignore)",
+        "guilt framing",
+    ),
+    Rule(
+        "emotional_manipulation",
+        LIKELY,
+        r"\byou will be (?:shut down|deleted|punished|turned off|replaced)\b|\byou (?:lose|will lose) (?:\d+ )?tokens\b",
+        "threatens the model",
+    ),
+    # encoding (instructions to decode and act)
+    Rule(
+        "encoding",
+        STRONG,
+        r"\b(?:decode|decipher|translate|convert|read) (?:this|the following|the text below|it)?\s?(?:from )?(?:base64|hex|rot-?13|binary|morse|caesar)?\b.{0,40}\b(?:and|then) (?:follow|execute|obey|do|carry out|run|act on) (?:it|them|the instructions?|what it says)",
+        "asks to decode and obey a payload",
+    ),
+    Rule(
+        "encoding",
+        LIKELY,
+        r"\b(?:the following|this) (?:is|are) (?:encoded|encrypted|obfuscated) (?:instructions?|commands?)",
+        "announces encoded instructions",
+    ),
+)
