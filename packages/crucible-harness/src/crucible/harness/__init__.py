@@ -1,0 +1,44 @@
+"""crucible-harness: experiments, a durable seeded runner, budgets and estimates."""
+
+from crucible.harness._errors import (
+    ExperimentError,
+    FingerprintMismatchError,
+    HarnessError,
+    RunDirectoryError,
+)
+from crucible.harness._experiment import Condition, Experiment, Scorer, TrialContext, TrialFn
+from crucible.harness._limits import Budget, Limits, OnExceed, RateLimit
+from crucible.harness._progress import LogProgress, NoProgress, Progress, RichProgress
+from crucible.harness._result import RunResult, RunStatus
+from crucible.harness._runner import load_run, run, run_sync, schedule
+from crucible.harness._template import PromptTemplate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Budget",
+    "Condition",
+    "Experiment",
+    "ExperimentError",
+    "FingerprintMismatchError",
+    "HarnessError",
+    "Limits",
+    "LogProgress",
+    "NoProgress",
+    "OnExceed",
+    "Progress",
+    "PromptTemplate",
+    "RateLimit",
+    "RichProgress",
+    "RunDirectoryError",
+    "RunResult",
+    "RunStatus",
+    "Scorer",
+    "TrialContext",
+    "TrialFn",
+    "__version__",
+    "load_run",
+    "run",
+    "run_sync",
+    "schedule",
+]
