@@ -16,6 +16,7 @@ MODULES = [
     "_extract",
     "_humaneval",
     "_loading",
+    "_prompts",
     "_sampling",
     "_sandbox",
     "_scoring",

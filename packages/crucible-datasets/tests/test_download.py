@@ -10,6 +10,7 @@ from crucible.core import DatasetError
 from crucible.datasets import (
     ChecksumMismatchError,
     DownloadError,
+    adownload,
     download,
     download_file,
     load,
@@ -157,3 +158,13 @@ def test_download_argument_errors(tmp_path: Path) -> None:
         download_file("http://127.0.0.1:9/x", tmp_path / "x", sha256="0" * 64, timeout_s=0)
     with pytest.raises(DatasetError, match="unknown dataset 'nope'"):
         download("nope", cache_dir=tmp_path)
+
+
+async def test_adownload_does_not_block_the_loop(file_server: FileServer, tmp_path: Path) -> None:
+    (path,) = await adownload(
+        "humaneval", cache_dir=tmp_path, base_url=file_server.base_url + "/humaneval/"
+    )
+    assert path.name == "HumanEval.jsonl.gz"
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == (
+        "b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef"
+    )

@@ -18,7 +18,7 @@ from crucible.datasets._checks import (
     unique,
 )
 from crucible.datasets._dataset import Dataset, content_hash
-from crucible.datasets._download import default_cache_dir, download, download_file
+from crucible.datasets._download import adownload, default_cache_dir, download, download_file
 from crucible.datasets._errors import ChecksumMismatchError, DownloadError, UnknownDatasetError
 from crucible.datasets._humaneval import (
     CodeEvaluation,
@@ -28,6 +28,7 @@ from crucible.datasets._humaneval import (
     program,
 )
 from crucible.datasets._loading import DataSource, InvalidArgumentError, load
+from crucible.datasets._prompts import multiple_choice_prompt
 from crucible.datasets._sampling import Split, bootstrap, k_fold, sample, train_test_split
 from crucible.datasets._sandbox import (
     ExecutionResult,
@@ -63,6 +64,7 @@ __all__ = [
     "UnknownDatasetError",
     "ValidationReport",
     "__version__",
+    "adownload",
     "available_backends",
     "between",
     "bootstrap",
@@ -78,6 +80,7 @@ __all__ = [
     "length",
     "load",
     "mean_between",
+    "multiple_choice_prompt",
     "no_duplicate_ids",
     "not_null",
     "pass_at_k",

@@ -10,6 +10,7 @@ same file (across processes).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import hashlib
@@ -25,7 +26,7 @@ from crucible.core import DatasetError
 from crucible.datasets._catalog import RemoteFile, dataset_spec, remote_file
 from crucible.datasets._errors import ChecksumMismatchError, DownloadError
 
-__all__ = ["default_cache_dir", "download", "download_file", "remote_paths"]
+__all__ = ["adownload", "default_cache_dir", "download", "download_file", "remote_paths"]
 
 _CHUNK = 1 << 16
 
@@ -259,3 +260,26 @@ def download(
             )
         )
     return paths
+
+
+async def adownload(
+    name: str,
+    *,
+    split: str | None = None,
+    subjects: Sequence[str] = (),
+    cache_dir: str | os.PathLike[str] | None = None,
+    base_url: str | None = None,
+    timeout_s: float = 30.0,
+    retries: int = 2,
+) -> list[Path]:
+    """:func:`download` for asyncio code: runs in a worker thread, never blocking the loop."""
+    return await asyncio.to_thread(
+        download,
+        name,
+        split=split,
+        subjects=subjects,
+        cache_dir=cache_dir,
+        base_url=base_url,
+        timeout_s=timeout_s,
+        retries=retries,
+    )

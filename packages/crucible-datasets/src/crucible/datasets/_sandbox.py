@@ -173,7 +173,13 @@ def _read_roots() -> list[str]:
     roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     roots |= {p for p in sys.path if p and os.path.isdir(p) and os.path.isabs(p)}
     roots.add(os.path.dirname(os.path.realpath(sys.executable)))
-    return sorted(os.path.realpath(r) for r in roots)
+    home = os.path.realpath(os.path.expanduser("~"))
+    # Never open up "/" or a directory holding the home directory (a stray sys.path entry).
+    return sorted(
+        real
+        for real in {os.path.realpath(r) for r in roots}
+        if real != os.sep and not (home == real or home.startswith(real + os.sep))
+    )
 
 
 def _runner_source() -> str:
