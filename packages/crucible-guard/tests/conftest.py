@@ -25,7 +25,7 @@ class ScriptedModel(BaseModel):
     ) -> Completion:
         text = prompt_text(prompt)
         self.seen.append(text)
-        return self._completion(self.reply(text), Usage(1, 1), latency_ms=1.0)
+        return Completion(self.reply(text), self.name, self.provider, Usage(1, 1), latency_ms=1.0)
 
 
 @pytest.fixture

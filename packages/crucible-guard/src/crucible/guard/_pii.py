@@ -14,6 +14,7 @@ import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 import attrs
 import phonenumbers
@@ -150,6 +151,7 @@ def _ipv6(value: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=4096)
 def _phone(value: str) -> bool:
     digits = sum(c.isdigit() for c in value)
     if not 7 <= digits <= 15:
@@ -195,6 +197,9 @@ def _kind(
 
 #: Longest private-key block searched for its END line (a 4096-bit RSA PEM is ~3.3k chars).
 _MAX_KEY_BLOCK = 8192
+_PHONE_SEP = re.compile(r"[ .-]")
+#: Kinds whose greedy candidate may run into a neighbouring number: shorter prefixes are tried.
+_SHRINKABLE = frozenset({"phone", "credit_card"})
 _NOT_WORD_BEFORE = r"(?<![\w+])"
 #: PII kinds, most specific first (on overlap the earlier, more confident finding wins).
 _PII_KINDS: tuple[_Kind, ...] = (
@@ -224,7 +229,7 @@ _PII_KINDS: tuple[_Kind, ...] = (
     _kind(
         "phone",
         _NOT_WORD_BEFORE
-        + r"(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]?\d{2,4}){1,4}(?![\w-])",
+        + r"(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}|(?:\(\d{1,4}\)[ .-]?)?\d{2,4})(?:[ .-]?\d{2,4}){1,4}(?![\w-])",
         0.85,
         _phone,
     ),
@@ -307,7 +312,11 @@ def find_pii(text: str, types: Iterable[str] | None = None) -> list[Finding]:
     for kind in _ORDER:
         if kind.name not in wanted:
             continue
-        for match in kind.pattern.finditer(text):
+        pos = 0
+        while (match := kind.pattern.search(text, pos)) is not None:
+            # A rejected candidate (bad checksum, overlap) may hide a valid one that starts
+            # inside it, so the scan resumes one character later, not after the candidate.
+            pos = match.start() + 1
             start, end = match.span(kind.group)
             value = match.group(kind.group)
             if kind.name == "url":
@@ -321,12 +330,22 @@ def find_pii(text: str, types: Iterable[str] | None = None) -> list[Finding]:
                 if stop >= 0:
                     end = stop + 5
                     value = text[start:end]
-            if not kind.valid(value):
-                continue
-            i = bisect.bisect_left(taken, (start, end))
-            if (i > 0 and taken[i - 1][1] > start) or (i < len(taken) and taken[i][0] < end):
-                continue
-            taken.insert(i, (start, end))
-            found.append(Finding(kind.name, start, end, value, kind.confidence))
+            candidates = [value]
+            if kind.name in _SHRINKABLE:
+                # A greedy candidate can swallow a neighbouring number ("(212) 555-0123 123-45-6789"):
+                # also try it without its trailing groups, longest first.
+                cuts = [m.start() for m in _PHONE_SEP.finditer(value)]
+                candidates += [value[:c] for c in reversed(cuts)]
+            for value in candidates:
+                end = start + len(value)
+                if not kind.valid(value):
+                    continue
+                i = bisect.bisect_left(taken, (start, end))
+                if (i > 0 and taken[i - 1][1] > start) or (i < len(taken) and taken[i][0] < end):
+                    continue
+                taken.insert(i, (start, end))
+                found.append(Finding(kind.name, start, end, value, kind.confidence))
+                pos = max(pos, end)
+                break
     found.sort(key=lambda f: f.start)
     return found
