@@ -91,11 +91,11 @@ class RichProgress:
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
+            TaskID,
             TextColumn,
             TimeElapsedColumn,
             TimeRemainingColumn,
         )
-        from rich.progress import TaskID
         from rich.progress import Progress as _Bar
 
         self._bar = _Bar(

@@ -1,0 +1,264 @@
+"""Command-line entry points, mounted by crucible-framework as ``crux run``, ``crux estimate``,
+``crux resume`` and ``crux demo`` (and usable alone as the :data:`cli` group).
+
+Exit codes: 0 success; 1 bad input or a failed run; 3 stopped by the budget (partial); 4
+stopped by ``fail_on_error``; 5 confirmation needed or declined; 130 interrupted. Failures
+print one line, ``error: <reason>``, on standard error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from crucible.core import CrucibleError
+from crucible.harness._estimate import estimate
+from crucible.harness._experiment import Experiment
+from crucible.harness._loader import demo_source, load_experiment
+from crucible.harness._result import RunResult, RunStatus
+from crucible.harness._runner import load_run, run
+
+__all__ = [
+    "EXIT_DECLINED",
+    "EXIT_ERROR",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_PARTIAL",
+    "cli",
+    "demo_command",
+    "estimate_command",
+    "resume_command",
+    "run_command",
+]
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_PARTIAL = 3
+EXIT_FAILED = 4
+EXIT_DECLINED = 5
+EXIT_INTERRUPTED = 130
+
+_STATUS_EXIT = {
+    RunStatus.COMPLETE: EXIT_OK,
+    RunStatus.PARTIAL: EXIT_PARTIAL,
+    RunStatus.FAILED: EXIT_FAILED,
+    RunStatus.INTERRUPTED: EXIT_INTERRUPTED,
+}
+
+
+def _fail(reason: str, code: int = EXIT_ERROR) -> NoReturn:
+    click.echo(f"error: {reason}", err=True)
+    sys.exit(code)
+
+
+def _guarded(action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except KeyboardInterrupt:
+        _fail(
+            "interrupted; committed trials are kept: `crux resume RUN_DIR` finishes the run",
+            EXIT_INTERRUPTED,
+        )
+    except CrucibleError as exc:
+        _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+
+
+def _default_run_dir(experiment: Experiment) -> Path:
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("runs") / f"{experiment.name}-{stamp}"
+
+
+def _print_summary(result: RunResult, console: Console) -> None:
+    table = Table(title=f"{result.experiment} [{result.status.value}]")
+    for col in (
+        "condition",
+        "trials",
+        "errors",
+        *result.scorers,
+        "p50 ms",
+        "p95 ms",
+        "tokens",
+        "cost",
+    ):
+        table.add_column(col, justify="left" if col == "condition" else "right")
+    for row in result.summary().iter_rows(named=True):
+        scores = ["n/a" if row.get(s) is None else f"{row[s]:.3f}" for s in result.scorers]
+        table.add_row(
+            str(row["condition"]),
+            str(row["trials"]),
+            str(row["errors"]),
+            *scores,
+            "n/a" if row["latency_p50_ms"] is None else f"{row['latency_p50_ms']:.0f}",
+            "n/a" if row["latency_p95_ms"] is None else f"{row['latency_p95_ms']:.0f}",
+            str(row["tokens"]),
+            f"${row['cost_usd'] or 0:.4f}",
+        )
+    console.print(table)
+    console.print(
+        f"{result.trials.height}/{result.expected} trials committed "
+        f"({result.new_trials} this session) in {result.elapsed_s:.1f} s; run directory "
+        f"{result.run_dir}"
+    )
+    if result.reason:
+        console.print(f"stopped: {result.reason}")
+
+
+def _execute(
+    experiment: Experiment,
+    run_dir: Path,
+    *,
+    resume: bool,
+    force: bool,
+    quiet: bool,
+    source: str | None,
+) -> None:
+    console = Console()
+    result: RunResult = _guarded(
+        lambda: asyncio.run(
+            run(
+                experiment,
+                run_dir,
+                resume=resume,
+                force=force,
+                progress=not quiet,
+                source=source,
+            )
+        )
+    )
+    if not quiet:
+        _print_summary(result, console)
+    code = _STATUS_EXIT[result.status]
+    if code != EXIT_OK:
+        _fail(
+            f"run {result.status.value}: {result.reason}; resume with `crux resume {run_dir}`", code
+        )
+
+
+def _confirm(experiment: Experiment, yes: bool) -> None:
+    threshold = experiment.budget.confirm_above_usd
+    if yes or threshold is None:
+        return
+    est = _guarded(lambda: estimate(experiment))
+    if est.billable_usd <= threshold:
+        return
+    message = (
+        f"estimated cost ${est.billable_usd:.2f} is above the confirmation threshold "
+        f"${threshold:.2f}"
+    )
+    if not sys.stdin.isatty():
+        _fail(message + "; pass --yes to run without asking", EXIT_DECLINED)
+    click.echo(str(est), err=True)
+    if not click.confirm(message + ". Run it?", default=False, err=True):
+        _fail("declined", EXIT_DECLINED)
+
+
+@click.command("run")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--run-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the run (default: runs/<name>-<UTC time>).",
+)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before an expensive run.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+def run_command(file: Path, run_dir: Path | None, yes: bool, quiet: bool) -> None:
+    """Run the experiment defined in FILE (a Python file exposing `experiment`)."""
+    experiment = _guarded(lambda: load_experiment(file))
+    _confirm(experiment, yes)
+    target = run_dir or _default_run_dir(experiment)
+    _execute(experiment, target, resume=False, force=False, quiet=quiet, source=str(file.resolve()))
+
+
+@click.command("estimate")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--pilot",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Call every condition on this many items first (real calls) to refine it.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def estimate_command(file: Path, pilot: int, as_json: bool) -> None:
+    """Estimate calls, tokens, cost and wall time of the experiment in FILE."""
+    import json
+
+    experiment = _guarded(lambda: load_experiment(file))
+    est = _guarded(lambda: estimate(experiment, pilot=pilot))
+    click.echo(json.dumps(est.to_dict(), indent=2) if as_json else str(est))
+
+
+@click.command("resume")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Resume even if the experiment file changed.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+def resume_command(run_dir: Path, force: bool, quiet: bool) -> None:
+    """Finish the run in RUN_DIR: run only the trials not committed yet."""
+    manifest = _guarded(lambda: load_run(run_dir))["manifest"]
+    source = manifest.get("source")
+    if not source:
+        _fail(
+            f"{run_dir} was not started from a file; resume it from Python with "
+            "run(experiment, run_dir, resume=True)"
+        )
+    experiment = _guarded(lambda: load_experiment(source))
+    _execute(experiment, run_dir, resume=True, force=force, quiet=quiet, source=source)
+
+
+@click.command("demo")
+@click.option(
+    "--run-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the run (default: runs/ensemble-vs-single-<UTC time>).",
+)
+@click.option("--items", type=click.IntRange(min=1), default=100, help="MMLU items.")
+@click.option("--repeats", type=click.IntRange(min=1), default=3, help="Repeats per item.")
+@click.option("--seed", type=click.IntRange(min=0), default=42, help="Root seed.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def demo_command(run_dir: Path | None, items: int, repeats: int, seed: int, quiet: bool) -> None:
+    """Ensemble vs single model on MMLU STEM, offline with simulated models."""
+    source = demo_source(items, repeats, seed)
+    experiment = _guarded(lambda: load_experiment(source))
+    target = run_dir or _default_run_dir(experiment)
+    console = Console()
+    result: RunResult = _guarded(
+        lambda: asyncio.run(run(experiment, target, progress=not quiet, source=source))
+    )
+    _print_summary(result, console)
+    summary = {r["condition"]: r for r in result.summary().iter_rows(named=True)}
+    single, ensemble = summary.get("single_model"), summary.get("ensemble_3model")
+    if (
+        single
+        and ensemble
+        and single["multiple_choice"] is not None
+        and ensemble["multiple_choice"] is not None
+    ):
+        delta = ensemble["multiple_choice"] - single["multiple_choice"]
+        console.print(
+            f"ensemble - single accuracy: {delta:+.3f} "
+            f"({ensemble['multiple_choice']:.3f} vs {single['multiple_choice']:.3f})"
+        )
+    code = _STATUS_EXIT[result.status]
+    if code != EXIT_OK:
+        _fail(f"run {result.status.value}: {result.reason}", code)
+
+
+@click.group("harness")
+def cli() -> None:
+    """Run, estimate and resume experiments."""
+
+
+cli.add_command(run_command)
+cli.add_command(estimate_command)
+cli.add_command(resume_command)
+cli.add_command(demo_command)
