@@ -98,7 +98,8 @@ def proportion_ci(
     Science 16(2), 101–133. doi:10.1214/ss/1009213286.
 
     Validated against: statsmodels.stats.proportion.proportion_confint (methods "wilson",
-    "beta", "agresti_coull", "jeffreys").
+    "beta", "agresti_coull", "jeffreys"; statsmodels does not apply Brown et al.'s boundary
+    modification of Jeffreys at x = 0 and x = n, which we do).
 
     Examples
     --------
@@ -122,7 +123,9 @@ def proportion_ci(
         denom = nn + z * z
         center = (x + z * z / 2) / denom
         half = z / denom * math.sqrt(x * (nn - x) / nn + z * z / 4)
-        low, high = center - half, center + half
+        # At x = 0 (x = n) the bound is exactly 0 (1); rounding would leave ±1e-18.
+        low = 0.0 if x == 0 else max(0.0, center - half)
+        high = 1.0 if x == nn else min(1.0, center + half)
     elif kind is ProportionMethod.CLOPPER_PEARSON:
         low = float(stats.beta.ppf(alpha / 2, x, nn - x + 1)) if x > 0 else 0.0
         high = float(stats.beta.ppf(1 - alpha / 2, x + 1, nn - x)) if x < nn else 1.0
