@@ -12,11 +12,9 @@ from typing import Any, Self
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
-from opentelemetry.trace import StatusCode
 
 from crucible.core import semconv as sc
 from crucible.telemetry._errors import StoreClosedError, TelemetryError
-from crucible.telemetry._rows import is_relevant, span_rows
 from crucible.telemetry._store import MemoryStore, Store
 
 __all__ = ["Capture", "capture"]
@@ -98,8 +96,8 @@ class Capture:
     """An active capture: spans started in its context are stored as events of ``experiment_id``.
 
     Use it through :func:`capture` as a ``with`` or ``async with`` block. Attributes:
-    ``experiment_id``, ``store``, ``events_captured`` (rows routed so far) and ``dropped``
-    (rows that arrived after the store was closed).
+    ``experiment_id``, ``store``, ``spans_captured`` (spans routed to the store so far) and
+    ``dropped`` (spans that ended after the store was closed).
     """
 
     def __init__(
@@ -111,7 +109,7 @@ class Capture:
     ) -> None:
         self.experiment_id = experiment_id
         self.store = store
-        self.events_captured = 0
+        self.spans_captured = 0
         self.dropped = 0
         self._provider = tracer_provider
         self._forward = forward
@@ -124,32 +122,12 @@ class Capture:
     def _receive(self, span: ReadableSpan) -> None:
         if self._forward is not None:
             self._forward.on_end(span)
-        events = span.events
-        if not is_relevant(span.attributes, events):
-            return
-        ctx = span.context
-        parent = span.parent
-        status = span.status
-        rows = span_rows(
-            self.experiment_id,
-            span.name,
-            ctx.trace_id if ctx is not None else 0,
-            ctx.span_id if ctx is not None else 0,
-            parent.span_id if parent is not None else None,
-            span.start_time or 0,
-            span.end_time,
-            span.attributes,
-            status is not None and status.status_code is StatusCode.ERROR,
-            events,
-        )
-        store = self.store
         try:
-            for row in rows:
-                store.append(row)
+            self.store.append(span, self.experiment_id)
         except StoreClosedError:
-            self.dropped += len(rows)
+            self.dropped += 1
             return
-        self.events_captured += len(rows)
+        self.spans_captured += 1
 
     def frame(self) -> Any:
         """This experiment's committed events as a polars DataFrame."""

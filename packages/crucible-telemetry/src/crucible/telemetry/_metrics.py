@@ -10,7 +10,7 @@ import polars as pl
 
 from crucible.telemetry._errors import TelemetryError
 from crucible.telemetry._schema import EVALUATION_EVENT, EVENT_SCHEMA
-from crucible.telemetry._store import Store
+from crucible.telemetry._store import DuckDBStore, Store
 
 __all__ = ["error_breakdown", "metrics", "reliability", "timeseries"]
 
@@ -101,11 +101,23 @@ def metrics(
     cols = _by(by)
     if isinstance(correct_at, bool) or not isinstance(correct_at, int | float):
         raise TelemetryError(f"`correct_at` must be a number, got {correct_at!r}")
-    lf = _lazy(
-        source,
-        [*cols, *_CALL_COLUMNS, "experiment", "item_id", "span_id", "parent_span_id", "score"],
+    if isinstance(source, DuckDBStore):
+        per_call, lf, calls = _duckdb_inputs(source, cols)
+    else:
+        lf = _lazy(
+            source,
+            [*cols, *_CALL_COLUMNS, "experiment", "item_id", "span_id", "parent_span_id", "score"],
+        )
+        calls = lf.filter(pl.col("name") != EVALUATION_EVENT)
+        per_call = _call_aggregates(calls, cols)
+    per_call = per_call.with_columns(
+        (pl.col("cost_usd") / pl.col("n_calls")).alias("cost_per_call_usd")
     )
-    calls = lf.filter(pl.col("name") != EVALUATION_EVENT)
+    scores = _scored(lf, calls, cols)
+    return _join(per_call, _score_aggregates(scores, cols, correct_at), cols)
+
+
+def _call_aggregates(calls: pl.LazyFrame, cols: list[str]) -> pl.LazyFrame:
     ok = pl.col("success")
     lat = pl.col("latency_ms").filter(ok)
     ttft = pl.col("ttft_ms").filter(ok)
@@ -125,16 +137,72 @@ def metrics(
         pl.col("reasoning_tokens").sum().alias("reasoning_tokens"),
         pl.col("cost_usd").sum().alias("cost_usd"),
     ]
-    per_call = _grouped(calls, cols, call_aggs).with_columns(
-        (pl.col("cost_usd") / pl.col("n_calls")).alias("cost_per_call_usd")
+    return _grouped(calls, cols, call_aggs)
+
+
+def _call_sql(store: DuckDBStore, cols: list[str]) -> str:
+    """The same aggregation as :func:`_call_aggregates`, pushed down to DuckDB (quantile_cont is
+    the same linear interpolation as polars' ``"linear"``)."""
+    group = ", ".join(f'"{c}"' for c in cols)
+    ok = "FILTER (WHERE success)"
+    quantiles = ", ".join(
+        f"quantile_cont(latency_ms, {q}) {ok} AS latency_{n}_ms" for n, q in _QUANTILES
     )
-    scores = _scored(lf, calls, cols)
+    sums = ", ".join(
+        f"coalesce(sum({c}), 0)::BIGINT AS {c}"
+        for c in ("input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens")
+    )
+    select = f"{group}, " if cols else ""
+    return (
+        f"SELECT {select}count(*)::BIGINT AS n_calls, "
+        f"count(*) FILTER (WHERE success)::BIGINT AS n_success, "
+        f"count(*) FILTER (WHERE NOT success)::BIGINT AS n_errors, "
+        f"avg(success::DOUBLE) AS success_rate, 1.0 - avg(success::DOUBLE) AS error_rate, "
+        f"avg(latency_ms) {ok} AS latency_mean_ms, {quantiles}, "
+        f"avg(ttft_ms) {ok} AS ttft_mean_ms, quantile_cont(ttft_ms, 0.5) {ok} AS ttft_p50_ms, "
+        f"{sums}, coalesce(sum(cost_usd), 0.0) AS cost_usd "
+        f'FROM "{store.table}" WHERE name <> ?' + (f" GROUP BY {group}" if cols else "")
+    )
+
+
+def _duckdb_inputs(
+    store: DuckDBStore, cols: list[str]
+) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
+    """Call aggregates computed in DuckDB, plus the evaluation rows and the few calls they may
+    refer to: only those cross into polars, not a million call rows."""
+    per_call = store.sql(_call_sql(store, cols), [EVALUATION_EVENT])
+    if not cols and per_call["n_calls"][0] == 0:
+        per_call = per_call.with_columns(pl.lit(0.0).alias("cost_usd"))
+    per_call = per_call.cast({c: EVENT_SCHEMA[c] for c in cols})
+    needed = list(dict.fromkeys([*cols, "experiment", "item_id", "span_id", "parent_span_id"]))
+    fields = ", ".join(f'"{c}"' for c in needed)
+    t = f'"{store.table}"'
+    scores = store.sql(
+        f"SELECT {fields}, name, score FROM {t} WHERE name = ? AND score IS NOT NULL",
+        [EVALUATION_EVENT],
+    )
+    if scores.height == 0:
+        return per_call.lazy(), scores.lazy(), scores.drop("score").lazy()
+    calls = store.sql(
+        f"SELECT {fields}, name FROM {t} c WHERE name <> ? AND ("
+        f"span_id IN (SELECT span_id FROM {t} WHERE name = ?) OR "
+        f"span_id IN (SELECT parent_span_id FROM {t} WHERE name = ?) OR "
+        f"(experiment, item_id) IN (SELECT experiment, item_id FROM {t} WHERE name = ?))",
+        [EVALUATION_EVENT] * 4,
+    )
+    return per_call.lazy(), scores.lazy(), calls.lazy()
+
+
+def _score_aggregates(scores: pl.LazyFrame, cols: list[str], correct_at: float) -> pl.LazyFrame:
     score_aggs = [
         pl.len().cast(pl.Int64).alias("n_scored"),
         pl.col("score").mean().alias("mean_score"),
         (pl.col("score") >= correct_at).sum().cast(pl.Int64).alias("n_correct"),
     ]
-    per_score = _grouped(scores, cols, score_aggs)
+    return _grouped(scores, cols, score_aggs)
+
+
+def _join(per_call: pl.LazyFrame, per_score: pl.LazyFrame, cols: list[str]) -> pl.DataFrame:
     if cols:
         out = per_call.join(per_score, on=cols, how="full", nulls_equal=True, coalesce=True)
     else:

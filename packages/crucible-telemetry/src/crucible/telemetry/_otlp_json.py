@@ -11,9 +11,10 @@ from typing import Any
 
 import attrs
 import polars as pl
+from opentelemetry.trace import StatusCode
 
 from crucible.telemetry._errors import ImportSchemaError, TelemetryError
-from crucible.telemetry._rows import Row, rows_to_arrow, span_rows
+from crucible.telemetry._rows import SpanLike, spans_to_arrow
 
 __all__ = ["import_otlp_json"]
 
@@ -25,6 +26,31 @@ class _Event:
     name: str
     timestamp: int
     attributes: dict[str, Any]
+
+
+@attrs.frozen
+class _Context:
+    trace_id: int
+    span_id: int
+
+
+@attrs.frozen
+class _Status:
+    status_code: StatusCode
+
+
+@attrs.frozen
+class _Span:
+    """A decoded OTLP span, read by :func:`spans_to_arrow` like an SDK ``ReadableSpan``."""
+
+    name: str
+    context: _Context
+    parent: _Context | None
+    start_time: int
+    end_time: int | None
+    attributes: dict[str, Any]
+    status: _Status
+    events: list[_Event]
 
 
 def _any_value(value: Any) -> Any:
@@ -105,7 +131,7 @@ def import_otlp_json(
     p = Path(path)
     if not p.is_file():
         raise TelemetryError(f"`path` {str(p)!r} is not a file; check the path")
-    rows: list[Row] = []
+    batch: list[tuple[str | None, SpanLike]] = []
     for number, doc in _documents(p):
         if not isinstance(doc, dict) or "resourceSpans" not in doc:
             raise ImportSchemaError(
@@ -120,39 +146,42 @@ def import_otlp_json(
                 for index, span in enumerate(scope.get("spans") or []):
                     field = f"resourceSpans[{r_index}].scopeSpans[{s_index}].spans[{index}]"
                     try:
-                        rows.extend(_span(span, experiment, p.stem))
+                        batch.append(_span(span, experiment, p.stem))
                     except (KeyError, TypeError, ValueError) as exc:
                         raise ImportSchemaError(
                             f"{p}:{number}: {field}: {type(exc).__name__}: {exc}; each span needs "
                             "traceId, spanId, name and startTimeUnixNano"
                         ) from None
-    return pl.DataFrame(rows_to_arrow(rows))
+    return pl.DataFrame(spans_to_arrow(batch))
 
 
-def _span(span: dict[str, Any], experiment: str | None, default: str) -> list[Row]:
+def _span(
+    span: dict[str, Any], experiment: str | None, default: str
+) -> tuple[str | None, SpanLike]:
     attributes = _attributes(span.get("attributes"))
+    start = int(span["startTimeUnixNano"])
     events = [
         _Event(
             name=str(e.get("name", "")),
-            timestamp=int(e.get("timeUnixNano", span["startTimeUnixNano"])),
+            timestamp=int(e.get("timeUnixNano", start)),
             attributes=_attributes(e.get("attributes")),
         )
         for e in span.get("events") or []
     ]
-    status = (span.get("status") or {}).get("code")
+    code = (span.get("status") or {}).get("code")
     end = span.get("endTimeUnixNano")
+    trace_id = _span_id(span["traceId"], 16)
     parent = _span_id(span.get("parentSpanId"), 8)
     if experiment is None and "crucible.experiment_id" not in attributes:
         experiment = default
-    return span_rows(
-        experiment,
-        str(span["name"]),
-        _span_id(span["traceId"], 16),
-        _span_id(span["spanId"], 8),
-        parent or None,
-        int(span["startTimeUnixNano"]),
-        int(end) if end is not None else None,
-        attributes,
-        status in _STATUS_ERROR,
-        events,
+    decoded = _Span(
+        name=str(span["name"]),
+        context=_Context(trace_id, _span_id(span["spanId"], 8)),
+        parent=_Context(trace_id, parent) if parent else None,
+        start_time=start,
+        end_time=int(end) if end is not None else None,
+        attributes=attributes,
+        status=_Status(StatusCode.ERROR if code in _STATUS_ERROR else StatusCode.UNSET),
+        events=events,
     )
+    return experiment, decoded

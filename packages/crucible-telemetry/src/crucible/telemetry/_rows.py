@@ -1,21 +1,23 @@
-"""Turn spans (live SDK spans or decoded OTLP spans) into event rows, and rows into Arrow batches."""
+"""Turn spans (live SDK spans or decoded OTLP spans) into Arrow batches of event rows.
+
+The conversion runs once per batch, column by column, so the span-end hot path only queues the
+span; see ``benchmarks/bench_capture.py`` for what that buys.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Protocol
 
+import polars as pl
 import pyarrow as pa
+from opentelemetry.trace import StatusCode
 
 from crucible.core import semconv as sc
-from crucible.telemetry._schema import EVALUATION_EVENT, EVENT_COLUMNS, arrow_schema
+from crucible.telemetry._schema import EVALUATION_EVENT, EVENT_COLUMNS, EVENT_SCHEMA, arrow_schema
 
-__all__ = ["Row", "SpanEvent", "is_relevant", "rows_to_arrow", "span_rows"]
-
-#: One row in :data:`EVENT_COLUMNS` order; ``time`` is epoch microseconds and ``attributes`` a
-#: mapping (encoded to JSON when the batch is built, off the hot path).
-Row = tuple[Any, ...]
+__all__ = ["SpanLike", "spans_to_arrow"]
 
 _PREFIXES: Final = ("gen_ai.", "crucible.")
 
@@ -42,9 +44,20 @@ _MAPPED: Final = frozenset(
 )
 
 
-class SpanEvent(Protocol):
-    """What a span event offers (the SDK's ``Event`` and the OTLP importer's decoded events)."""
+class _Context(Protocol):
+    @property
+    def trace_id(self) -> int: ...
 
+    @property
+    def span_id(self) -> int: ...
+
+
+class _Status(Protocol):
+    @property
+    def status_code(self) -> StatusCode: ...
+
+
+class _Event(Protocol):
     @property
     def name(self) -> str: ...
 
@@ -55,13 +68,45 @@ class SpanEvent(Protocol):
     def attributes(self) -> Mapping[str, Any] | None: ...
 
 
-def is_relevant(attributes: Mapping[str, Any] | None, events: Sequence[SpanEvent]) -> bool:
-    """Whether a span yields rows: it carries GenAI/Crucible attributes or an evaluation event."""
-    if attributes:
-        for key in attributes:
-            if key.startswith(_PREFIXES):
-                return True
-    return any(e.name == EVALUATION_EVENT for e in events)
+class SpanLike(Protocol):
+    """What conversion reads from a span: the SDK's ``ReadableSpan`` or a decoded OTLP span."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def context(self) -> _Context | None: ...
+
+    @property
+    def parent(self) -> _Context | None: ...
+
+    @property
+    def start_time(self) -> int | None: ...
+
+    @property
+    def end_time(self) -> int | None: ...
+
+    @property
+    def attributes(self) -> Mapping[str, Any] | None: ...
+
+    @property
+    def status(self) -> _Status: ...
+
+    @property
+    def events(self) -> Sequence[_Event]: ...
+
+
+def _attributes(span: SpanLike) -> Mapping[str, Any]:
+    # The SDK wraps ended spans' attributes in a read-only proxy over a locked mapping; reading
+    # the plain dict underneath is several times faster and safe once the span has ended.
+    inner = getattr(getattr(span, "_attributes", None), "_dict", None)
+    if isinstance(inner, dict):
+        return inner
+    return span.attributes or {}
+
+
+def _relevant(attributes: Mapping[str, Any]) -> bool:
+    return any(key.startswith(_PREFIXES) for key in attributes)
 
 
 def _str(value: Any) -> str | None:
@@ -86,119 +131,6 @@ def _float(value: Any) -> float | None:
         return None
 
 
-def span_rows(
-    experiment: str | None,
-    name: str,
-    trace_id: int,
-    span_id: int,
-    parent_span_id: int | None,
-    start_ns: int,
-    end_ns: int | None,
-    attributes: Mapping[str, Any] | None,
-    error_status: bool,
-    events: Sequence[SpanEvent] = (),
-) -> list[Row]:
-    """The rows of one span: one for the span when it has GenAI/Crucible attributes, one per
-    ``gen_ai.evaluation.result`` event.
-
-    ``experiment`` falls back to the span's ``crucible.experiment_id`` (then ``""``).
-    """
-    a: Mapping[str, Any] = attributes or {}
-    get = a.get
-    exp = experiment if experiment is not None else str(get(sc.CRUCIBLE_EXPERIMENT_ID, ""))
-    tid = f"{trace_id:032x}"
-    sid = f"{span_id:016x}"
-    pid = f"{parent_span_id:016x}" if parent_span_id else None
-    condition = _str(get(sc.CRUCIBLE_CONDITION))
-    provider = _str(get(sc.GEN_AI_PROVIDER_NAME))
-    model = _str(get(sc.GEN_AI_REQUEST_MODEL) or get(sc.GEN_AI_RESPONSE_MODEL))
-    item_id = _str(get(sc.CRUCIBLE_ITEM_ID))
-    repeat = _int(get(sc.CRUCIBLE_REPEAT))
-    rows: list[Row] = []
-    own = False
-    for key in a:
-        if key.startswith(_PREFIXES):
-            own = True
-            break
-    if own:
-        latency = _float(get(sc.CRUCIBLE_LATENCY_MS))
-        if latency is None and end_ns is not None:
-            latency = (end_ns - start_ns) / 1e6
-        error_type = _str(get(sc.ERROR_TYPE))
-        if error_type is None and error_status:
-            error_type = "error"
-        extra = {k: v for k, v in a.items() if k not in _MAPPED}
-        rows.append(
-            (
-                start_ns // 1000,
-                exp,
-                condition,
-                tid,
-                sid,
-                pid,
-                name,
-                provider,
-                model,
-                item_id,
-                repeat,
-                latency,
-                _float(get(sc.CRUCIBLE_TTFT_MS)),
-                _int(get(sc.GEN_AI_USAGE_INPUT_TOKENS)),
-                _int(get(sc.GEN_AI_USAGE_OUTPUT_TOKENS)),
-                _int(get(sc.CRUCIBLE_USAGE_CACHED_INPUT_TOKENS)),
-                _int(get(sc.CRUCIBLE_USAGE_REASONING_TOKENS)),
-                _float(get(sc.CRUCIBLE_COST_USD)),
-                error_type is None,
-                error_type,
-                None,
-                None,
-                None,
-                extra,
-            )
-        )
-    for event in events:
-        if event.name != EVALUATION_EVENT:
-            continue
-        ea: Mapping[str, Any] = event.attributes or {}
-        eget = ea.get
-        extra = {k: v for k, v in ea.items() if k not in _MAPPED}
-        rows.append(
-            (
-                event.timestamp // 1000,
-                str(eget(sc.CRUCIBLE_EXPERIMENT_ID, exp)) if experiment is None else exp,
-                _str(eget(sc.CRUCIBLE_CONDITION, condition)),
-                tid,
-                sid,
-                pid,
-                EVALUATION_EVENT,
-                _str(eget(sc.GEN_AI_PROVIDER_NAME, provider)),
-                _str(eget(sc.GEN_AI_REQUEST_MODEL, model)),
-                _str(eget(sc.CRUCIBLE_ITEM_ID, item_id)),
-                _int(eget(sc.CRUCIBLE_REPEAT, repeat)),
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                _str(eget(sc.GEN_AI_EVALUATION_NAME)),
-                _float(eget(sc.GEN_AI_EVALUATION_SCORE_VALUE)),
-                _str(eget(sc.GEN_AI_EVALUATION_SCORE_LABEL)),
-                extra,
-            )
-        )
-    return rows
-
-
-def _json(value: Any) -> str | None:
-    if not value:
-        return None
-    return json.dumps(dict(value), default=_json_default, separators=(",", ":"), sort_keys=True)
-
-
 def _json_default(value: Any) -> Any:
     if isinstance(value, tuple | list):
         return list(value)
@@ -207,19 +139,144 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
+_dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=_json_default).encode
+
+
+def _extra(attributes: Mapping[str, Any]) -> str | None:
+    extra = {k: v for k, v in attributes.items() if k not in _MAPPED}
+    return _dumps(extra) if extra else None
+
+
 _SCHEMA: Final = arrow_schema()
-_ATTR_INDEX: Final = EVENT_COLUMNS.index("attributes")
+_CONVERT: Final[dict[str, Callable[[Any], Any]]] = {
+    "repeat": _int,
+    "latency_ms": _float,
+    "ttft_ms": _float,
+    "input_tokens": _int,
+    "output_tokens": _int,
+    "cached_input_tokens": _int,
+    "reasoning_tokens": _int,
+    "cost_usd": _float,
+    "score": _float,
+}
 
 
-def rows_to_arrow(rows: Sequence[Row]) -> pa.Table:
-    """Build one Arrow table (event schema) from rows, column by column."""
-    columns: list[Sequence[Any]] = (
-        list(zip(*rows, strict=True)) if rows else [()] * len(EVENT_COLUMNS)
+def _series(name: str, values: list[Any], dtype: pl.DataType) -> pl.Series:
+    # Built with polars, not pa.array: pyarrow's sequence conversion imports pandas when it is
+    # installed, seconds of delay on the first commit.
+    if name == "time":
+        return pl.Series(name, values, dtype=pl.Int64).cast(dtype)
+    try:
+        return pl.Series(name, values, dtype=dtype, strict=True)
+    except (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError):
+        # Attributes come from anywhere: coerce odd values (a string token count) one by one.
+        convert: Callable[[Any], Any] = _CONVERT.get(name, _str)
+        return pl.Series(name, [convert(v) for v in values], dtype=dtype)
+
+
+def _table(columns: dict[str, list[Any]], n: int) -> pa.Table:
+    series = [
+        _series(name, columns[name], dtype)
+        if name in columns
+        else pl.Series(name, [None] * n, dtype=dtype)
+        for name, dtype in EVENT_SCHEMA.items()
+    ]
+    return pl.DataFrame(series).to_arrow().cast(_SCHEMA)
+
+
+def spans_to_arrow(batch: Sequence[tuple[str | None, SpanLike]]) -> pa.Table:
+    """Event rows of a batch of ``(experiment, span)`` pairs, as one Arrow table.
+
+    A span yields a row when it carries ``gen_ai.*`` or ``crucible.*`` attributes, and one more
+    row per ``gen_ai.evaluation.result`` event. An experiment of ``None`` falls back to the
+    span's ``crucible.experiment_id`` (then ``""``).
+    """
+    spans: list[SpanLike] = []
+    attrs: list[Mapping[str, Any]] = []
+    exps: list[str] = []
+    evaluations: list[tuple[str, SpanLike, Mapping[str, Any]]] = []
+    for exp, span in batch:
+        a = _attributes(span)
+        experiment = exp if exp is not None else str(a.get(sc.CRUCIBLE_EXPERIMENT_ID, ""))
+        if span.events:
+            evaluations.append((experiment, span, a))
+        if _relevant(a):
+            spans.append(span)
+            attrs.append(a)
+            exps.append(experiment)
+    n = len(spans)
+    error = StatusCode.ERROR
+    errors = [
+        a.get(sc.ERROR_TYPE) or ("error" if s.status.status_code is error else None)
+        for s, a in zip(spans, attrs, strict=True)
+    ]
+    latency = [a.get(sc.CRUCIBLE_LATENCY_MS) for a in attrs]
+    columns: dict[str, list[Any]] = {
+        "time": [(s.start_time or 0) // 1000 for s in spans],
+        "experiment": exps,
+        "condition": [a.get(sc.CRUCIBLE_CONDITION) for a in attrs],
+        "trace_id": [f"{s.context.trace_id:032x}" if s.context else None for s in spans],
+        "span_id": [f"{s.context.span_id:016x}" if s.context else None for s in spans],
+        "parent_span_id": [f"{s.parent.span_id:016x}" if s.parent else None for s in spans],
+        "name": [s.name for s in spans],
+        "provider": [a.get(sc.GEN_AI_PROVIDER_NAME) for a in attrs],
+        "model": [a.get(sc.GEN_AI_REQUEST_MODEL) or a.get(sc.GEN_AI_RESPONSE_MODEL) for a in attrs],
+        "item_id": [a.get(sc.CRUCIBLE_ITEM_ID) for a in attrs],
+        "repeat": [a.get(sc.CRUCIBLE_REPEAT) for a in attrs],
+        "latency_ms": [
+            v
+            if v is not None
+            else ((s.end_time - s.start_time) / 1e6 if s.end_time and s.start_time else None)
+            for v, s in zip(latency, spans, strict=True)
+        ],
+        "ttft_ms": [a.get(sc.CRUCIBLE_TTFT_MS) for a in attrs],
+        "input_tokens": [a.get(sc.GEN_AI_USAGE_INPUT_TOKENS) for a in attrs],
+        "output_tokens": [a.get(sc.GEN_AI_USAGE_OUTPUT_TOKENS) for a in attrs],
+        "cached_input_tokens": [a.get(sc.CRUCIBLE_USAGE_CACHED_INPUT_TOKENS) for a in attrs],
+        "reasoning_tokens": [a.get(sc.CRUCIBLE_USAGE_REASONING_TOKENS) for a in attrs],
+        "cost_usd": [a.get(sc.CRUCIBLE_COST_USD) for a in attrs],
+        "success": [e is None for e in errors],
+        "error_type": errors,
+        "attributes": [_extra(a) for a in attrs],
+    }
+    table = _table(columns, n)
+    if not evaluations:
+        return table
+    return pa.concat_tables([table, _evaluation_table(evaluations)])
+
+
+def _evaluation_table(spans: list[tuple[str, SpanLike, Mapping[str, Any]]]) -> pa.Table:
+    rows: list[dict[str, Any]] = []
+    for experiment, span, a in spans:
+        ctx, parent = span.context, span.parent
+        for event in span.events:
+            if event.name != EVALUATION_EVENT:
+                continue
+            ea: Mapping[str, Any] = event.attributes or {}
+            rows.append(
+                {
+                    "time": event.timestamp // 1000,
+                    "experiment": experiment,
+                    "condition": ea.get(sc.CRUCIBLE_CONDITION, a.get(sc.CRUCIBLE_CONDITION)),
+                    "trace_id": f"{ctx.trace_id:032x}" if ctx else None,
+                    "span_id": f"{ctx.span_id:016x}" if ctx else None,
+                    "parent_span_id": f"{parent.span_id:016x}" if parent else None,
+                    "name": EVALUATION_EVENT,
+                    "provider": ea.get(sc.GEN_AI_PROVIDER_NAME, a.get(sc.GEN_AI_PROVIDER_NAME)),
+                    "model": ea.get(sc.GEN_AI_REQUEST_MODEL)
+                    or a.get(sc.GEN_AI_REQUEST_MODEL)
+                    or a.get(sc.GEN_AI_RESPONSE_MODEL),
+                    "item_id": ea.get(sc.CRUCIBLE_ITEM_ID, a.get(sc.CRUCIBLE_ITEM_ID)),
+                    "repeat": ea.get(sc.CRUCIBLE_REPEAT, a.get(sc.CRUCIBLE_REPEAT)),
+                    "evaluation": ea.get(sc.GEN_AI_EVALUATION_NAME),
+                    "score": ea.get(sc.GEN_AI_EVALUATION_SCORE_VALUE),
+                    "score_label": ea.get(sc.GEN_AI_EVALUATION_SCORE_LABEL),
+                    "attributes": _extra(ea),
+                }
+            )
+    columns = (
+        {name: [r.get(name) for r in rows] for name in EVENT_COLUMNS if name in rows[0]}
+        if rows
+        else {}
     )
-    arrays = []
-    for i, field in enumerate(_SCHEMA):
-        values: Any = columns[i]
-        if i == _ATTR_INDEX:
-            values = [_json(v) for v in values]
-        arrays.append(pa.array(values, type=field.type))
-    return pa.Table.from_arrays(arrays, schema=_SCHEMA)
+    return _table(columns, len(rows))

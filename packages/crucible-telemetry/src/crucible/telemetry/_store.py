@@ -17,7 +17,7 @@ import polars as pl
 import pyarrow as pa
 
 from crucible.telemetry._errors import StoreClosedError, StoreError
-from crucible.telemetry._rows import Row, rows_to_arrow
+from crucible.telemetry._rows import SpanLike, spans_to_arrow
 from crucible.telemetry._schema import EVENT_COLUMNS, EVENT_SCHEMA, arrow_schema, empty_events
 
 __all__ = ["DuckDBStore", "MemoryStore", "Store"]
@@ -44,7 +44,7 @@ class Store(ABC):
         _check_thresholds(batch_size, flush_interval_s)
         self.batch_size = batch_size
         self.flush_interval_s = float(flush_interval_s)
-        self._pending: list[Row] = []
+        self._pending: list[tuple[str | None, SpanLike]] = []
         self._lock = threading.Lock()
         self._write_lock = threading.RLock()
         self._closed = False
@@ -65,11 +65,15 @@ class Store(ABC):
                 f"cannot {action}: {self!r} is closed; open a new store on the same path to continue"
             )
 
-    def append(self, row: Row) -> None:
-        """Buffer one row (see :mod:`crucible.telemetry._rows`); commits when a threshold is met."""
+    def append(self, span: SpanLike, experiment: str | None = None) -> None:
+        """Queue an ended span for ``experiment`` (default: its ``crucible.experiment_id``).
+
+        It becomes event rows when its batch is committed: at ``batch_size`` pending spans,
+        after ``flush_interval_s``, on :meth:`flush` or on :meth:`close`.
+        """
         self._check_open("append")
         with self._lock:
-            self._pending.append(row)
+            self._pending.append((experiment, span))
             full = len(self._pending) >= self.batch_size
         if self._timer is None:
             self._start_timer()
@@ -95,19 +99,19 @@ class Store(ABC):
         return frame.height
 
     def flush(self) -> int:
-        """Commit every pending row now; returns how many were committed."""
+        """Commit every pending span now; returns how many event rows were committed."""
         with self._lock:
-            rows, self._pending = self._pending, []
+            spans, self._pending = self._pending, []
             self._last_flush = time.monotonic()
-        if not rows:
+        if not spans:
             return 0
-        table = rows_to_arrow(rows)
+        table = spans_to_arrow(spans)
         with self._write_lock:
             if self._closed and not self._closing:
                 raise StoreClosedError(f"cannot flush: {self!r} is closed")
             self._write(table)
             self._count_commit()
-        return len(rows)
+        return int(table.num_rows)
 
     def _count_commit(self) -> None:
         with self._committed:
@@ -118,7 +122,9 @@ class Store(ABC):
         """Block until at least ``batches`` batches are committed or ``timeout`` seconds pass;
         returns whether they were (for tests and shutdown code, not for normal use)."""
         with self._committed:
-            return self._committed.wait_for(lambda: self.batches_committed >= batches, timeout)
+            return bool(
+                self._committed.wait_for(lambda: self.batches_committed >= batches, timeout)
+            )
 
     _closing = False
 
