@@ -202,6 +202,8 @@ def test_custom_file_errors(tmp_path: Path) -> None:
         load(header_only)
     with pytest.raises(DatasetError, match="does not exist"):
         load(tmp_path / "missing.csv")
+    with pytest.raises(DatasetError, match=r"unsupported file type '\.txt'"):
+        load(tmp_path / "notes.txt")
     dup = tmp_path / "dup.jsonl"
     _write_jsonl(dup, [{"id": 1, "input": "a"}, {"id": 1, "input": "b"}])
     with pytest.raises(DatasetError, match="duplicate id '1'"):

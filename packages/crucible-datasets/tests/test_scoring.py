@@ -179,7 +179,10 @@ def test_regex_and_custom() -> None:
         CustomScorer(lambda p, it: "yes")("x", item(None))
 
 
-def test_registry() -> None:
+def test_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crucible.datasets import _scoring
+
+    monkeypatch.setattr(_scoring, "_registry", dict(_scoring._registry))
     assert set(scorer_names()) >= {s.value for s in ScorerName}
     assert isinstance(get_scorer(ScorerName.F1), TokenF1)
     assert get_scorer("exact_match", case=False).options["case"] is False  # type: ignore[attr-defined]

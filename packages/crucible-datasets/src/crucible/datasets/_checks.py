@@ -313,7 +313,10 @@ def check(data: pl.DataFrame | Dataset, expectations: Sequence[Expectation]) -> 
     try:
         values = frame.select(exprs).row(0, named=True) if exprs else {}
     except pl.exceptions.PolarsError as exc:
-        raise ValidationError(f"an expectation does not fit the column types: {exc}") from None
+        raise ValidationError(
+            f"an expectation could not be evaluated (a column type that does not fit it, or "
+            f"a regex polars cannot run): {exc}"
+        ) from None
     results = []
     for index, exp in enumerate(expectations):
         desc = exp.describe()

@@ -27,7 +27,7 @@ def normalize_text(
     ``case`` lower-cases, ``punctuation`` drops ASCII and typographic punctuation,
     ``articles`` drops English "a", "an", "the", ``whitespace`` collapses runs of whitespace
     and strips. With every step on this is the SQuAD v1.1 ``normalize_answer``
-    (Rajpurkar et al., 2016). Unicode is NFKC-normalised first.
+    (Rajpurkar et al., 2016). Unicode is NFKC-normalised first and last.
 
     Example:
         >>> normalize_text("  The  Eiffel Tower!")
@@ -42,7 +42,8 @@ def normalize_text(
         text = _ARTICLES.sub(" ", text)
     if whitespace:
         text = " ".join(text.split())
-    return text
+    # Removing punctuation can leave combining marks that compose anew ("C:\u0327" -> "ç").
+    return unicodedata.normalize("NFKC", text)
 
 
 def _letters(n_choices: int) -> str:

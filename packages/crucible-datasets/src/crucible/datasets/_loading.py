@@ -268,6 +268,11 @@ def _load_custom(
     columns: Mapping[str, str] | None,
     metadata: Sequence[str] | None,
 ) -> tuple[Dataset, str]:
+    if path.suffix.lower() not in _CUSTOM_SUFFIXES:
+        raise DatasetError(
+            f"cannot read {path}: unsupported file type {path.suffix or '(none)'!r}; use one "
+            f"of {', '.join(_CUSTOM_SUFFIXES)}"
+        )
     if not path.is_file():
         raise DatasetError(f"dataset file {path} does not exist (or is not a file)")
     data = path.read_bytes()

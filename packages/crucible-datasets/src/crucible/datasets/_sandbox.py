@@ -24,6 +24,7 @@ wall-clock timeout (the whole process group is killed), and report which backend
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -146,9 +147,26 @@ class ExecutionResult:
 
 
 def available_backends() -> list[SandboxBackend]:
-    """The backends usable on this machine, strongest first."""
-    found = [SandboxBackend.BWRAP] if shutil.which("bwrap") else []
+    """The backends usable on this machine, strongest first.
+
+    ``bwrap`` is listed only when it is installed *and* can create its namespaces here (a
+    container may forbid unprivileged user namespaces); this is probed once per process.
+    """
+    found = [SandboxBackend.BWRAP] if _bwrap_works() else []
     return [*found, SandboxBackend.PROCESS]
+
+
+@functools.cache
+def _bwrap_works() -> bool:
+    if not shutil.which("bwrap"):
+        return False
+    with tempfile.TemporaryDirectory(prefix="crucible-probe-") as workdir:
+        command = _bwrap_command(workdir, _read_roots(), [sys.executable, "-I", "-c", "pass"])
+        try:
+            probe = subprocess.run(command, capture_output=True, env={}, timeout=30, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+    return probe.returncode == 0
 
 
 def _resolve(backend: SandboxBackend | str) -> SandboxBackend:
@@ -161,10 +179,11 @@ def _resolve(backend: SandboxBackend | str) -> SandboxBackend:
         ) from None
     if chosen is SandboxBackend.AUTO:
         return available_backends()[0]
-    if chosen is SandboxBackend.BWRAP and not shutil.which("bwrap"):
+    if chosen is SandboxBackend.BWRAP and not _bwrap_works():
         raise ValidationError(
-            "`backend`='bwrap' but bubblewrap is not installed (apt-get install bubblewrap); "
-            "use backend='auto' to fall back to the process guard"
+            "`backend`='bwrap' but bubblewrap is not installed or cannot create namespaces "
+            "here (apt-get install bubblewrap; containers may need unprivileged user "
+            "namespaces); use backend='auto' to fall back to the process guard"
         )
     return chosen
 

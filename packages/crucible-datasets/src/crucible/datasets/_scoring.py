@@ -341,17 +341,37 @@ def scorer_names() -> list[str]:
 def get_scorer(name: ScorerName | str, **options: Any) -> BaseScorer:
     """The scorer registered under ``name``, built with ``options``.
 
+    Names not registered are looked up in the ``crucible.datasets.scorers`` entry point group
+    (a package declares ``[project.entry-points."crucible.datasets.scorers"] my_scorer =
+    "pkg.module:factory"``).
+
     Example:
         >>> get_scorer("exact_match", case=False).name
         'exact_match'
     """
+    key = str(name)
+    if key not in _registry:
+        _load_entry_point(key)
     try:
-        factory = _registry[str(name)]
+        factory = _registry[key]
     except KeyError:
         raise ValidationError(
             f"unknown scorer {name!r}; valid scorers: {', '.join(scorer_names())}"
         ) from None
     return factory(**options)
+
+
+ENTRY_POINT_GROUP = "crucible.datasets.scorers"
+
+
+def _load_entry_point(name: str) -> None:
+    """Register a third-party scorer published under the ``crucible.datasets.scorers`` entry
+    point group, looked up only when a name is not registered."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=ENTRY_POINT_GROUP, name=name):
+        _registry[name] = entry.load()
+        return
 
 
 def as_scorer(scorer: BaseScorer | ScorerName | str | Callable[[Any, Item], Any]) -> BaseScorer:
