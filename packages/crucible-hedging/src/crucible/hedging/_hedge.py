@@ -155,7 +155,8 @@ def resolve_policy(policy: HedgePolicy | str) -> HedgePolicy:
         raise ConfigurationError(
             f"`policy={policy!r}` needs arguments: use fixed(delay_ms) or tiered(d1, d2, ...)"
         )
-    if isinstance(policy, HedgePolicy):
+    # Duck-typed: isinstance() against a runtime-checkable Protocol costs ~50 us per call.
+    if callable(getattr(policy, "delay_ms", None)) and callable(getattr(policy, "observe", None)):
         return policy
     raise ConfigurationError(
         f"`policy` must be a hedging policy object or one of {valid}; got {policy!r}"
@@ -165,10 +166,6 @@ def resolve_policy(policy: HedgePolicy | str) -> HedgePolicy:
 def _default_cost(value: Any) -> float | None:
     cost = getattr(value, "cost_usd", None)
     return float(cost) if isinstance(cost, int | float) else None
-
-
-async def _await(awaitable: Awaitable[T]) -> T:
-    return await awaitable
 
 
 def _calls(call: Any) -> list[Callable[[], Awaitable[Any]]]:
@@ -247,16 +244,16 @@ async def hedged(
         launched: list[float] = []
         ended: dict[int, float] = {}
 
+        async def timed(index: int, awaitable: Awaitable[Any]) -> Any:
+            # Stamp the end inside the task, so it is known as soon as the task is done.
+            try:
+                return await awaitable
+            finally:
+                ended[index] = loop.time()
+
         def launch(index: int) -> None:
             factory = calls[min(index, len(calls) - 1)]
-            awaitable = factory()
-            coro = awaitable if asyncio.iscoroutine(awaitable) else _await(awaitable)
-            task: asyncio.Task[Any] = loop.create_task(coro)
-
-            def mark_end(_task: asyncio.Task[Any], i: int = index) -> None:
-                ended.setdefault(i, loop.time())
-
-            task.add_done_callback(mark_end)
+            task: asyncio.Task[Any] = loop.create_task(timed(index, factory()))
             tasks.append(task)
             launched.append(loop.time())
 
