@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 
-def brute_force_shapley(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, bg: np.ndarray) -> np.ndarray:
+def brute_force_shapley(
+    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, bg: np.ndarray
+) -> np.ndarray:
     """Shapley values by the textbook permutation definition (every order, d! of them)."""
     d = x.size
 

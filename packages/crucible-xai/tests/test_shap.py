@@ -28,7 +28,9 @@ def test_efficiency_is_exact(case):
     x, bg = case
     for e in (kernel_shap(model, x, bg), kernel_shap(model, x, bg, n_samples=12, seed=1),
               sampling_shap(model, x, bg, n_permutations=3)):  # fmt: skip
-        assert e.values.sum() == pytest.approx(float(model(x[None])[0] - model(bg).mean()), abs=1e-12)
+        assert e.values.sum() == pytest.approx(
+            float(model(x[None])[0] - model(bg).mean()), abs=1e-12
+        )
         assert efficiency_gap(e) < 1e-12
 
 
@@ -102,11 +104,26 @@ def test_classifier_output_selection():
         (lambda: kernel_shap(model, np.zeros(5), np.zeros((3, 4))), "`background` has 4 features"),
         (lambda: kernel_shap(model, [np.nan, 0, 0, 0, 0], np.zeros((3, 5))), "`x` contains NaN"),
         (lambda: kernel_shap(lambda X: X, np.zeros(5), np.zeros((3, 5))), "returned shape (96, 5)"),
-        (lambda: kernel_shap(lambda X: X[:2, 0], np.zeros(5), np.zeros((3, 5))), "must return 96 outputs"),
-        (lambda: kernel_shap(model, np.zeros(20), np.zeros((1, 20)), n_samples=10), "`n_samples` must be"),
-        (lambda: kernel_shap(model, np.zeros(5), np.zeros((0, 5))), "`background` must be a non-empty"),
-        (lambda: kernel_shap(lambda X: X[:, 0] * np.inf, np.ones(5), np.ones((3, 5))), "NaN or infinite"),
-        (lambda: sampling_shap(model, np.zeros(5), np.zeros((3, 5)), n_permutations=0), "`n_permutations`"),
+        (
+            lambda: kernel_shap(lambda X: X[:2, 0], np.zeros(5), np.zeros((3, 5))),
+            "must return 96 outputs",
+        ),
+        (
+            lambda: kernel_shap(model, np.zeros(20), np.zeros((1, 20)), n_samples=10),
+            "`n_samples` must be",
+        ),
+        (
+            lambda: kernel_shap(model, np.zeros(5), np.zeros((0, 5))),
+            "`background` must be a non-empty",
+        ),
+        (
+            lambda: kernel_shap(lambda X: X[:, 0] * np.inf, np.ones(5), np.ones((3, 5))),
+            "NaN or infinite",
+        ),
+        (
+            lambda: sampling_shap(model, np.zeros(5), np.zeros((3, 5)), n_permutations=0),
+            "`n_permutations`",
+        ),
     ],
 )
 def test_bad_input(call, message):

@@ -84,7 +84,8 @@ def _grid(column: np.ndarray, resolution: int, percentiles: tuple[float, float])
     uniq = np.unique(column)
     if uniq.size < resolution:
         return uniq
-    lo, hi = np.percentile(column, [100 * percentiles[0], 100 * percentiles[1]])
+    # scipy's mquantiles (Hyndman & Fan type 8-like, alphap = betap = 0.4), as scikit-learn
+    lo, hi = np.asarray(stats.mstats.mquantiles(column, prob=percentiles), dtype=np.float64)
     if lo == hi:
         raise XAIError("the percentiles of the feature are equal; widen `percentiles`")
     return np.linspace(lo, hi, resolution)
@@ -113,7 +114,8 @@ class PartialDependence:
         first grid point."""
         if self.individual is None:
             raise XAIError("centred ICE needs one feature; this is a 2-D partial dependence")
-        return self.individual - self.individual[:, :1]
+        out: np.ndarray = self.individual - self.individual[:, :1]
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -137,7 +139,8 @@ def partial_dependence(
     """Partial dependence (Friedman 2001), 1-D with ICE curves or 2-D, by brute force.
 
     The grid per feature is its unique values when fewer than ``grid_resolution``, else
-    ``grid_resolution`` points evenly spaced between the given percentiles — as
+    ``grid_resolution`` points evenly spaced between the given percentiles (``scipy.stats.mstats.
+    mquantiles``) — as
     ``sklearn.inspection.partial_dependence(method="brute")``.
     """
     Xm = as_matrix(X, "X")
@@ -204,7 +207,7 @@ def accumulated_local_effects(
         XAIError: a constant feature (no bins).
     """
     Xm = as_matrix(X, "X")
-    n, d = Xm.shape
+    d = Xm.shape[1]
     j = _feature(feature, d)
     col = Xm[:, j]
     edges = np.unique(np.quantile(col, np.linspace(0, 1, n_bins + 1)))

@@ -36,7 +36,9 @@ def _edges(column: np.ndarray, kind: Discretizer) -> np.ndarray:
     return np.unique(np.percentile(column, qs))
 
 
-def _ridge(Z: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float) -> tuple[np.ndarray, float, float]:
+def _ridge(
+    Z: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float
+) -> tuple[np.ndarray, float, float]:
     """Weighted ridge regression with an unpenalised intercept (sklearn ``Ridge(alpha)`` with
     ``sample_weight``); returns coefficients, intercept and the weighted R²."""
     sw = w / w.sum()

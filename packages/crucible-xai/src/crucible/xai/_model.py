@@ -32,7 +32,9 @@ class Predictor:
 
     def __init__(self, fn: ModelFn, d: int, output: int | None = None) -> None:
         if not callable(fn):
-            raise XAIError(f"`f` must be callable (an (n, d) array -> n outputs), got {type(fn).__name__}")
+            raise XAIError(
+                f"`f` must be callable (an (n, d) array -> n outputs), got {type(fn).__name__}"
+            )
         self.fn = fn
         self.d = d
         self.output = output
@@ -82,7 +84,9 @@ def as_matrix(values: npt.ArrayLike, name: str, d: int | None = None) -> np.ndar
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
         raise XAIError(f"`{name}` must be a non-empty (n, d) array, got shape {arr.shape}")
     if d is not None and arr.shape[1] != d:
-        raise XAIError(f"`{name}` has {arr.shape[1]} features but `x` has {d}; use the same columns")
+        raise XAIError(
+            f"`{name}` has {arr.shape[1]} features but `x` has {d}; use the same columns"
+        )
     if not np.isfinite(arr).all():
         raise XAIError(f"`{name}` contains NaN or infinite values; impute or drop them first")
     return arr
@@ -93,7 +97,8 @@ def as_vector(values: npt.ArrayLike, name: str) -> np.ndarray:
     arr = as_matrix(values, name)
     if arr.shape[0] != 1:
         raise XAIError(f"`{name}` must be one instance (shape (d,) or (1, d)), got {arr.shape}")
-    return arr[0]
+    row: np.ndarray = arr[0]
+    return row
 
 
 def feature_names_for(names: Sequence[str] | None, d: int) -> tuple[str, ...]:
@@ -101,7 +106,9 @@ def feature_names_for(names: Sequence[str] | None, d: int) -> tuple[str, ...]:
         return tuple(f"x{i}" for i in range(d))
     out = tuple(str(n) for n in names)
     if len(out) != d:
-        raise XAIError(f"`feature_names` has {len(out)} names for {d} features; give one per column")
+        raise XAIError(
+            f"`feature_names` has {len(out)} names for {d} features; give one per column"
+        )
     return out
 
 
@@ -154,5 +161,7 @@ class Explanation:
             f"{self.n_evaluations} evaluations"
         ]
         for i in order:
-            lines.append(f"  {self.feature_names[i]:>20} = {self.x[i]:<10.4g} {self.values[i]:+.4g}")
+            lines.append(
+                f"  {self.feature_names[i]:>20} = {self.x[i]:<10.4g} {self.values[i]:+.4g}"
+            )
         return "\n".join(lines)

@@ -33,7 +33,10 @@ _CHUNK_ROWS = 262_144
 
 
 def coalition_values(
-    predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, background: np.ndarray, masks: np.ndarray
+    predict: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    background: np.ndarray,
+    masks: np.ndarray,
 ) -> np.ndarray:
     """``v(S)`` for each boolean row of ``masks``: the mean of f with x on S and background elsewhere."""
     c, d = masks.shape
@@ -60,7 +63,9 @@ def shapley_from_table(v: np.ndarray, d: int) -> np.ndarray:
     """
     ar = np.arange(2**d, dtype=np.int64)
     sizes = np.bitwise_count(ar.astype(np.uint64)).astype(np.int64)
-    w = np.array([math.factorial(s) * math.factorial(d - s - 1) / math.factorial(d) for s in range(d)])
+    w = np.array(
+        [math.factorial(s) * math.factorial(d - s - 1) / math.factorial(d) for s in range(d)]
+    )
     phi = np.empty(d)
     for i in range(d):
         without = ar[((ar >> i) & 1) == 0]
@@ -68,7 +73,9 @@ def shapley_from_table(v: np.ndarray, d: int) -> np.ndarray:
     return phi
 
 
-def _sample_coalitions(d: int, n_samples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _sample_coalitions(
+    d: int, n_samples: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Kernel SHAP coalitions and weights (Lundberg & Lee 2017), as the reference implementation.
 
     Subset sizes are enumerated completely, smallest (and, paired, largest) first, while the
@@ -116,7 +123,9 @@ def _sample_coalitions(d: int, n_samples: int, rng: np.random.Generator) -> tupl
     return np.concatenate(masks) if masks else np.zeros((0, d), bool), np.array(weights)
 
 
-def _solve_constrained(masks: np.ndarray, weights: np.ndarray, v: np.ndarray, v0: float, v1: float) -> np.ndarray:
+def _solve_constrained(
+    masks: np.ndarray, weights: np.ndarray, v: np.ndarray, v0: float, v1: float
+) -> np.ndarray:
     """Weighted least squares with Σφ = v1 − v0 imposed exactly by eliminating the last feature."""
     d = masks.shape[1]
     total = v1 - v0
@@ -132,7 +141,11 @@ def _solve_constrained(masks: np.ndarray, weights: np.ndarray, v: np.ndarray, v0
 
 
 def _inputs(
-    f: ModelFn, x: npt.ArrayLike, background: npt.ArrayLike, output: int | None, names: Sequence[str] | None
+    f: ModelFn,
+    x: npt.ArrayLike,
+    background: npt.ArrayLike,
+    output: int | None,
+    names: Sequence[str] | None,
 ) -> tuple[Predictor, np.ndarray, np.ndarray, tuple[str, ...]]:
     xv = as_vector(x, "x")
     bg = as_matrix(background, "background", xv.size)
@@ -188,7 +201,7 @@ def kernel_shap(
         budget = 2 * d + 2048 if n_samples == "auto" else n_samples
         if not isinstance(budget, int) or isinstance(budget, bool) or budget < 2 * d:
             raise XAIError(
-                f"`n_samples` must be \"auto\" or an int >= 2·d = {2 * d} for {d} features, got "
+                f'`n_samples` must be "auto" or an int >= 2·d = {2 * d} for {d} features, got '
                 f"{n_samples!r}; raise it (the default for d = {d} is {2 * d + 2048})"
             )
         exact = d <= 30 and budget >= 2**d - 2
