@@ -62,6 +62,20 @@ def test_write_outside_workdir_is_blocked(backend: str, tmp_path: Path) -> None:
 def test_writes_inside_workdir_are_allowed(backend: str) -> None:
     code = "open('f.txt', 'w').write('abc')\nassert open('f.txt').read() == 'abc'"
     assert run_code(code, backend=backend, limits=FAST).passed
+    given = run_code(
+        "import helper\nassert helper.VALUE == 42",
+        backend=backend,
+        limits=FAST,
+        files={"helper.py": "VALUE = 42\n"},
+    )
+    assert given.passed, given.reason
+    read = run_code(
+        "assert open('data.txt').read() == 'x'",
+        backend=backend,
+        limits=FAST,
+        files={"data.txt": "x"},
+    )
+    assert read.passed
 
 
 @pytest.fixture
@@ -119,6 +133,8 @@ def test_socket_is_blocked(backend: str) -> None:
         ("import subprocess\nsubprocess.run(['true'])", "subprocess"),
         ("import os\nos.execv('/bin/true', ['true'])", "os.exec"),
         ("import ctypes", "ctypes"),
+        ("import os\nos.symlink('/etc/passwd', 'p')", "os.symlink"),
+        ("import os\nos.kill(1, 9)", "os.kill"),
     ],
 )
 def test_process_creation_is_blocked(backend: str, code: str, reason: str) -> None:

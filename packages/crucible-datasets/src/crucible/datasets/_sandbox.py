@@ -236,7 +236,8 @@ def run_code(
         code: the program (for HumanEval: prompt + completion + tests + ``check(...)``).
         limits: resource limits (default :class:`SandboxLimits`).
         backend: ``"auto"``, ``"bwrap"`` or ``"process"``.
-        files: extra files to create in the working directory (name → text).
+        files: extra files to create in the working directory (name → text); the working
+            directory is first on ``sys.path``, so ``.py`` files are importable.
 
     Returns:
         An :class:`ExecutionResult`; failures of the code are results, not exceptions.

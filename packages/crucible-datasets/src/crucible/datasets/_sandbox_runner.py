@@ -136,6 +136,7 @@ def main() -> None:
     result = os.fdopen(config["result_fd"], "w", encoding="utf-8")
     workdir = os.path.realpath(config["workdir"])
     os.chdir(workdir)
+    sys.path.insert(0, workdir)  # files given to run_code(files=...) are importable
     limits = {
         resource.RLIMIT_CPU: (config["cpu_s"], config["cpu_s"] + 1),
         resource.RLIMIT_AS: (config["memory_bytes"],) * 2,
