@@ -105,7 +105,7 @@ def test_content_hash_is_pinned_and_order_independent() -> None:
         "gsm8k/test.jsonl": "3730d312f6e3440559ace48831e51066acaca737f6eabec99bccb9e4b3c39d14"
     }
     info = ds.info()
-    assert info["n_items"] == 1319 and info["licence"].startswith("MIT")
+    assert info["n_items"] == ds.n_items == 1319 and info["licence"].startswith("MIT")
     assert "3101c7d5072418e28b9008a6636bde82a006892c" in info["source"]
 
 
@@ -143,6 +143,14 @@ def test_unknown_names_list_valid_ones() -> None:
         load("gsm8k", split="validation")
     with pytest.raises(DatasetError, match="`subjects` applies to MMLU only"):
         load("gsm8k", subjects="astronomy")
+    with pytest.raises(InvalidArgumentError, match="`subjects` is empty"):
+        load("mmlu", subjects=[])
+    with pytest.raises(
+        InvalidArgumentError, match="`source` must be one of auto, bundled, download"
+    ):
+        load("mmlu", source="internet")
+    with pytest.raises(DatasetError, match="subjects anatomy is not bundled with the package"):
+        load("mmlu", subjects="all", source="bundled")
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:

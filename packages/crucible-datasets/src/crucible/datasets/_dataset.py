@@ -109,6 +109,10 @@ class Dataset:
         return self.items[index]
 
     @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+    @property
     def ids(self) -> list[str]:
         return [item.id for item in self.items]
 
