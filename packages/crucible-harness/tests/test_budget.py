@@ -90,7 +90,7 @@ async def test_on_exceed_raise_carries_the_partial_result(tmp_path: Path) -> Non
         conditions=[Condition("a", sim("model-b"))],
         budget=Budget(usd=0.01, on_exceed="raise"),
     )
-    with pytest.raises(BudgetExceededError, match="budget of \\$0.0100 reached") as info:
+    with pytest.raises(BudgetExceededError, match=r"budget of \$0\.0100 reached") as info:
         await run(exp, tmp_path)
     partial = info.value.result  # type: ignore[attr-defined]
     assert partial.status is RunStatus.PARTIAL
