@@ -23,6 +23,14 @@ from crucible.xai._global import (
 )
 from crucible.xai._lime import Discretizer, lime
 from crucible.xai._model import Explanation, XAIError
+from crucible.xai._plots import (
+    explanation_html,
+    plot_bar,
+    plot_beeswarm,
+    plot_dependence,
+    plot_waterfall,
+)
+from crucible.xai._prompt import PromptAttribution, Segmentation, prompt_attribution
 from crucible.xai._shap import kernel_shap, linear_shap, sampling_shap
 
 __version__ = "0.1.0"
@@ -33,12 +41,15 @@ __all__ = [
     "Discretizer",
     "Explanation",
     "PartialDependence",
+    "PromptAttribution",
+    "Segmentation",
     "XAIError",
     "__version__",
     "accumulated_local_effects",
     "deletion_curve",
     "dummy_gap",
     "efficiency_gap",
+    "explanation_html",
     "h_statistic",
     "ice",
     "infidelity",
@@ -52,6 +63,11 @@ __all__ = [
     "occlusion",
     "partial_dependence",
     "permutation_importance",
+    "plot_bar",
+    "plot_beeswarm",
+    "plot_dependence",
+    "plot_waterfall",
+    "prompt_attribution",
     "sampling_shap",
     "symmetry_gap",
 ]
