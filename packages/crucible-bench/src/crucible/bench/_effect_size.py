@@ -257,7 +257,9 @@ def glass_delta(
 
 
 def _fisher_z_interval(r: float, se: float, confidence: float) -> tuple[float, float]:
-    z = math.atanh(max(min(r, 1 - 1e-15), -1 + 1e-15))
+    if abs(r) >= 1.0:
+        return math.nan, math.nan  # atanh(±1) is infinite: no interval at complete separation
+    z = math.atanh(r)
     crit = _zcrit(confidence)
     return math.tanh(z - crit * se), math.tanh(z + crit * se)
 
@@ -278,6 +280,7 @@ def rank_biserial(
 
     Notes
     -----
+    At r = ±1 (complete separation) the CI is NaN: Fisher's z is infinite there.
     CI by Fisher's z: atanh(r) ± z·SE, SE = √((n₁+n₂+1)/(3n₁n₂)) (independent) or
     SE = √((2n³+3n²+n)/6) / (n(n+1)/2) (paired, n non-zero differences).
 
@@ -349,7 +352,8 @@ def cliffs_delta(
     -----
     Computed from sorted samples in O(n log n). Variance (Cliff 1993, consistent estimator):
     s² = [n₂²Σ(dᵢ. - δ)² + n₁²Σ(d.ⱼ - δ)² - ΣΣ(dᵢⱼ - δ)²] / (n₁n₂(n₁-1)(n₂-1)), floored at
-    (1 - δ²)/(n₁n₂ - 1). CI: (δ - δ³ ± z s √((1 - δ²)² + z²s²)) / (1 - δ² + z²s²).
+    (1 - δ²)/(n₁n₂ - 1). CI: (δ - δ³ ± z s √((1 - δ²)² + z²s²)) / (1 - δ² + z²s²). At
+    |δ| = 1 (complete separation) the CI is NaN and ``method`` says so.
 
     References
     ----------
@@ -373,6 +377,18 @@ def cliffs_delta(
     raw_var = (
         n2 * n2 * np.sum((di - delta) ** 2) + n1 * n1 * np.sum((dj - delta) ** 2) - sum_sq
     ) / (n1 * n2 * (n1 - 1) * (n2 - 1))
+    if abs(delta) == 1.0:
+        # Complete separation: Cliff's variance is 0 and his interval collapses or spans
+        # [-1, 1]; neither is an honest statement of uncertainty.
+        return make_effect(
+            "cliffs_delta",
+            delta,
+            math.nan,
+            math.nan,
+            confidence,
+            n1 + n2,
+            "cliff-1993 (undefined at complete separation)",
+        )
     var = max(float(raw_var), (1 - delta * delta) / (n1 * n2 - 1))
     s, z = math.sqrt(var), _zcrit(confidence)
     d2 = 1 - delta * delta

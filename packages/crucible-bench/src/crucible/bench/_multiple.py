@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 import attrs
@@ -46,14 +47,16 @@ class Adjusted(ResultMixin):
         )
 
 
-def _step_down(p_sorted: np.ndarray, factors: np.ndarray) -> np.ndarray:
+def _step_down(factors: np.ndarray) -> np.ndarray:
     """Holm-type: running maximum of the adjusted values, from the smallest p upwards."""
-    return np.minimum(np.maximum.accumulate(factors), 1.0)
+    out: np.ndarray = np.minimum(np.maximum.accumulate(factors), 1.0)
+    return out
 
 
 def _step_up(values: np.ndarray) -> np.ndarray:
     """Hochberg/BH-type: running minimum from the largest p downwards."""
-    return np.minimum(np.minimum.accumulate(values[::-1])[::-1], 1.0)
+    out: np.ndarray = np.minimum(np.minimum.accumulate(values[::-1])[::-1], 1.0)
+    return out
 
 
 def adjust(
@@ -111,28 +114,14 @@ def adjust(
     if p.ndim != 1 or p.size == 0:
         raise BenchInputError("`p_values` must be a non-empty 1-D sequence of p-values")
     if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
-        bad = p[np.isnan(p) | (p < 0) | (p > 1)][0]
+        bad = float(p[np.isnan(p) | (p < 0) | (p > 1)][0])
         raise BenchInputError(f"`p_values` must lie in [0, 1]; got {bad!r}")
     m = p.size
     order = np.argsort(p, kind="stable")
     ps = p[order]
     ranks = np.arange(1, m + 1, dtype=np.float64)
-    if correction is Correction.NONE:
-        adj_sorted = ps.copy()
-    elif correction is Correction.BONFERRONI:
-        adj_sorted = np.minimum(ps * m, 1.0)
-    elif correction is Correction.SIDAK:
-        adj_sorted = -np.expm1(m * np.log1p(-ps))
-    elif correction is Correction.HOLM:
-        adj_sorted = _step_down(ps, ps * (m - ranks + 1))
-    elif correction is Correction.HOLM_SIDAK:
-        adj_sorted = _step_down(ps, -np.expm1((m - ranks + 1) * np.log1p(-ps)))
-    elif correction is Correction.HOCHBERG:
-        adj_sorted = _step_up(ps * (m - ranks + 1))
-    elif correction is Correction.FDR_BH:
-        adj_sorted = _step_up(ps * m / ranks)
-    else:
-        adj_sorted = _step_up(ps * m / ranks * np.sum(1.0 / ranks))
+    with np.errstate(divide="ignore"):  # log1p(-1) = -inf is the right limit for p = 1
+        adj_sorted = _ADJUSTERS[correction](ps, ranks, m)
     adjusted = np.empty(m)
     adjusted[order] = adj_sorted
     adjusted = np.maximum(adjusted, p)
@@ -143,3 +132,21 @@ def adjust(
         method=correction.value,
         alpha=alpha,
     )
+
+
+def _sidak(p: np.ndarray, factor: np.ndarray | int) -> np.ndarray:
+    out: np.ndarray = -np.expm1(factor * np.log1p(-p))
+    return out
+
+
+# One small function per correction; ``ranks`` are 1..m for the sorted p-values.
+_ADJUSTERS: dict[Correction, Callable[[np.ndarray, np.ndarray, int], np.ndarray]] = {
+    Correction.NONE: lambda ps, ranks, m: ps.copy(),
+    Correction.BONFERRONI: lambda ps, ranks, m: np.minimum(ps * m, 1.0),
+    Correction.SIDAK: lambda ps, ranks, m: _sidak(ps, m),
+    Correction.HOLM: lambda ps, ranks, m: _step_down(ps * (m - ranks + 1)),
+    Correction.HOLM_SIDAK: lambda ps, ranks, m: _step_down(_sidak(ps, m - ranks + 1)),
+    Correction.HOCHBERG: lambda ps, ranks, m: _step_up(ps * (m - ranks + 1)),
+    Correction.FDR_BH: lambda ps, ranks, m: _step_up(ps * m / ranks),
+    Correction.FDR_BY: lambda ps, ranks, m: _step_up(ps * m / ranks * np.sum(1.0 / ranks)),
+}
