@@ -3,7 +3,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crucible.core import Item, ValidationError
@@ -215,3 +215,35 @@ def test_f1_bounds_and_symmetry(a: str, b: str) -> None:
     f_ab = TokenF1()(a, item(b)).value
     assert 0.0 <= f_ab <= 1.0
     assert f_ab == pytest.approx(TokenF1()(b, item(a)).value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(
+        st.text(max_size=20) | st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=20),
+        min_size=1,
+        max_size=8,
+    ),
+    refs=st.lists(
+        st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=20) | st.text(max_size=20),
+        min_size=1,
+        max_size=3,
+    ),
+    flags=st.fixed_dictionaries(
+        {k: st.booleans() for k in ("case", "whitespace", "punctuation", "articles")}
+    ),
+)
+def test_exact_match_batch_equals_per_item(
+    texts: list[str], refs: list[str], flags: dict[str, bool]
+) -> None:
+    scorer = ExactMatch(**flags)
+    items = [item(refs if i % 2 else refs[0]) for i in range(len(texts))]
+    assert scorer.score_batch(texts, items) == [
+        scorer(t, it) for t, it in zip(texts, items, strict=True)
+    ]
+
+
+def test_exact_match_batch_examples() -> None:
+    preds = ["  The Beatles! ", "Paris", "x\x1cy", "Café", None]
+    items = [item("beatles"), item(["London", "paris"]), item("x y"), item("café"), item("")]
+    assert [s.value for s in ExactMatch().score_batch(preds, items)] == [1.0, 1.0, 1.0, 1.0, 1.0]

@@ -8,12 +8,14 @@ registered explicitly in :data:`_BUILTINS`; :func:`register_scorer` adds more.
 from __future__ import annotations
 
 import re
+import string
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
 import attrs
+import polars as pl
 
 from crucible.core import Item, ValidationError
 from crucible.datasets._extract import extract_choice, extract_number, normalize_text, parse_number
@@ -60,6 +62,9 @@ class Score:
     def __str__(self) -> str:
         extra = ", ".join(f"{k}={v!r}" for k, v in self.details.items())
         return f"Score({self.value:g}{', ' + extra if extra else ''})"
+
+
+_ASCII_PUNCT = "[" + "".join(f"\\x{ord(c):02x}" for c in string.punctuation) + "]"
 
 
 def references(item: Item) -> list[Any]:
@@ -130,6 +135,54 @@ class ExactMatch(BaseScorer):
             if said == self.normalize(ref):
                 return Score(1.0, {"normalized": said, "matched": ref})
         return Score(0.0, {"normalized": said, "matched": None})
+
+    def normalize_many(self, texts: Sequence[Any]) -> list[str]:
+        """:meth:`normalize` over many texts at once, as polars string expressions.
+
+        ASCII texts (the usual case) are normalised column-wise; the rare non-ASCII ones go
+        through :func:`normalize_text`, whose Unicode rules (NFKC, ``\\b`` around combining
+        marks) polars' regex engine does not share. Both give identical results.
+        """
+        values = ["" if t is None else str(t) for t in texts]
+        series = pl.Series("text", values, dtype=pl.String)
+        expr = pl.col("text")
+        if self.options["case"]:
+            expr = expr.str.to_lowercase()
+        if self.options["punctuation"]:
+            expr = expr.str.replace_all(_ASCII_PUNCT, "")
+        if self.options["articles"]:
+            expr = expr.str.replace_all(r"(?i)\b(a|an|the)\b", " ")
+        if self.options["whitespace"]:
+            # str.split() also splits on the ASCII separators \x1c-\x1f.
+            expr = expr.str.replace_all(r"[\s\x1c-\x1f]+", " ").str.strip_chars(" ")
+        frame = series.to_frame().select(
+            expr.alias("normalized"), pl.col("text").str.contains(r"^[\x00-\x7f]*$").alias("ascii")
+        )
+        out = frame["normalized"].to_list()
+        for index in (~frame["ascii"]).arg_true().to_list():
+            out[index] = self.normalize(values[index])
+        return out
+
+    def score_batch(self, predictions: Sequence[Any], items: Sequence[Item]) -> list[Score]:
+        """Vectorised: every prediction and reference is normalised in one polars pass."""
+        if len(predictions) != len(items):
+            raise ValidationError(
+                f"`predictions` has {len(predictions)} entries but `items` has {len(items)}: "
+                "pass one prediction per item"
+            )
+        refs = [references(item) for item in items]
+        said = self.normalize_many(predictions)
+        flat = self.normalize_many([r for group in refs for r in group])
+        scores, position = [], 0
+        for text, group in zip(said, refs, strict=True):
+            normalized = flat[position : position + len(group)]
+            position += len(group)
+            match = next((r for r, n in zip(group, normalized, strict=True) if n == text), None)
+            hit = any(n == text for n in normalized)
+            scores.append(
+                Score(float(hit), {"normalized": text, "matched": match if hit else None})
+            )
+        return scores
 
 
 def token_f1(prediction: str, reference: str) -> tuple[float, float, float]:
