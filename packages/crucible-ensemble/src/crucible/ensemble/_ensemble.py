@@ -20,10 +20,17 @@ from crucible.core import (
     Prompt,
     ProviderTimeoutError,
     Usage,
-    get_model,
 )
 from crucible.core import semconv as sc
 from crucible.ensemble._execution import ExecutionName, RunContext, ballots, run_strategy
+from crucible.ensemble._members import (
+    check_costs,
+    check_number,
+    check_weights,
+    label_of,
+    price_rank,
+    resolve_model,
+)
 from crucible.ensemble._normalize import Normalizer, NormalizerName, resolve_normalizer
 from crucible.ensemble._result import EnsembleResult, MemberResult, QuorumNotMetError
 from crucible.ensemble._voting import VotingName, completion_confidence, resolve_voting
@@ -51,73 +58,6 @@ class WeightFit:
     accuracies: dict[str, float]
     weights: dict[str, float]
     items: int
-
-
-def _label(model: Model) -> str:
-    spec = getattr(model, "spec", None)
-    if isinstance(spec, str):
-        return spec
-    name = getattr(model, "name", None)
-    return name if isinstance(name, str) else type(model).__name__
-
-
-def _resolve_model(model: Model | str, index: int) -> Model:
-    if isinstance(model, str):
-        return get_model(model)
-    if not isinstance(model, Model):
-        raise ConfigurationError(
-            f"`models[{index}]` must be a Model (with async generate) or a spec string like "
-            f"'sim:gpt-4', got {model!r:.80}"
-        )
-    return model
-
-
-def _number(name: str, value: Any, low: float, high: float, *, open_low: bool = False) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value > high or value < low or (open_low and value == low):
-        bracket = "(" if open_low else "["
-        raise ConfigurationError(f"`{name}` must be in {bracket}{low:g}, {high:g}], got {value!r}")
-    return float(value)
-
-
-def _weights(weights: Sequence[float], n: int) -> tuple[float, ...]:
-    if isinstance(weights, str) or not isinstance(weights, Sequence):
-        raise ConfigurationError(
-            f"`weights` must be a sequence of {n} numbers, got {weights!r:.80}"
-        )
-    if len(weights) != n:
-        raise ConfigurationError(
-            f"`weights` has {len(weights)} values for {n} models; give one weight per model"
-        )
-    out = []
-    for i, w in enumerate(weights):
-        if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w) or w < 0:
-            raise ConfigurationError(f"`weights[{i}]` must be a finite number >= 0, got {w!r}")
-        out.append(float(w))
-    if not any(out):
-        raise ConfigurationError("`weights` are all zero; at least one member needs weight > 0")
-    return tuple(out)
-
-
-def _costs(costs: Sequence[float], n: int) -> tuple[float, ...]:
-    if isinstance(costs, str) or not isinstance(costs, Sequence) or len(costs) != n:
-        raise ConfigurationError(f"`costs` must be {n} numbers (one per model), got {costs!r:.80}")
-    for i, c in enumerate(costs):
-        if isinstance(c, bool) or not isinstance(c, int | float) or not math.isfinite(c) or c < 0:
-            raise ConfigurationError(f"`costs[{i}]` must be a finite number >= 0, got {c!r}")
-    return tuple(float(c) for c in costs)
-
-
-def _price_rank(model: Model) -> float | None:
-    """USD per 1M input + 1M output tokens from the model's price table, if known."""
-    pricing = getattr(model, "pricing", None)
-    provider = getattr(model, "provider", None)
-    name = getattr(model, "name", None)
-    lookup = getattr(pricing, "lookup", None)
-    if lookup is None or not isinstance(provider, str) or not isinstance(name, str):
-        return None
-    price = lookup(provider, name)
-    return None if price is None else float(price.input + price.output)
 
 
 class Ensemble:
@@ -181,11 +121,11 @@ class Ensemble:
             raise ConfigurationError(
                 "`models` is empty; give at least one Model or spec string like 'sim:gpt-4'"
             )
-        self.models = tuple(_resolve_model(m, i) for i, m in enumerate(models))
+        self.models = tuple(resolve_model(m, i) for i, m in enumerate(models))
         n = len(self.models)
         labels: list[str] = []
         for m in self.models:
-            base = _label(m)
+            base = label_of(m)
             label, k = base, 1
             while label in labels:
                 k += 1
@@ -200,7 +140,7 @@ class Ensemble:
             valid = ", ".join(repr(e.value) for e in ExecutionName)
             raise ConfigurationError(f"unknown `execution` {execution!r}; valid: {valid}") from None
         self.normalizer_name, self._normalize = resolve_normalizer(normalizer)
-        self.weights = None if weights is None else _weights(weights, n)
+        self.weights = None if weights is None else check_weights(weights, n)
         if quorum is None:
             quorum = 1
         if isinstance(quorum, bool) or not isinstance(quorum, int) or quorum < 1:
@@ -211,10 +151,10 @@ class Ensemble:
             )
         self.quorum = quorum
         if timeout_s is not None:
-            _number("timeout_s", timeout_s, 0.0, math.inf, open_low=True)
+            check_number("timeout_s", timeout_s, 0.0, math.inf, open_low=True)
         self.timeout_s = timeout_s
-        self.confidence_threshold = _number("confidence_threshold", confidence_threshold, 0, 1)
-        self.agreement_threshold = _number(
+        self.confidence_threshold = check_number("confidence_threshold", confidence_threshold, 0, 1)
+        self.agreement_threshold = check_number(
             "agreement_threshold", agreement_threshold, 0, 1, open_low=True
         )
         if hedging is not None and self.execution is not ExecutionName.HEDGED:
@@ -232,9 +172,9 @@ class Ensemble:
             )
         ranks: list[float | None]
         if costs is not None:
-            ranks = list(_costs(costs, n))
+            ranks = list(check_costs(costs, n))
         else:
-            ranks = [_price_rank(m) for m in self.models]
+            ranks = [price_rank(m) for m in self.models]
         if self.execution is ExecutionName.CASCADE and all(r is not None for r in ranks):
             self.order = tuple(sorted(range(n), key=lambda i: (ranks[i] or 0.0, i)))
         else:
