@@ -1,5 +1,10 @@
 """crucible-fairness: group fairness with uncertainty, trade-offs, mitigation and LLM counterfactuals."""
 
+from crucible.fairness._counterfactual import (
+    BiasedModel,
+    CounterfactualResult,
+    counterfactual_fairness,
+)
 from crucible.fairness._criteria import (
     Aggregation,
     Criterion,
@@ -15,21 +20,27 @@ from crucible.fairness._criteria import (
 from crucible.fairness._data import FairnessError
 from crucible.fairness._metrics import Binning, RateMetric, group_metrics
 from crucible.fairness._report import FairnessReport, fairness_report
+from crucible.fairness._swaps import SWAP_LISTS, SwapList
 from crucible.fairness._uncertainty import permutation_test
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "SWAP_LISTS",
     "Aggregation",
+    "BiasedModel",
     "Binning",
+    "CounterfactualResult",
     "Criterion",
     "Disparity",
     "FairnessError",
     "FairnessReport",
     "RateMetric",
     "SmallGroupWarning",
+    "SwapList",
     "__version__",
     "calibration",
+    "counterfactual_fairness",
     "demographic_parity",
     "disparate_impact",
     "equal_opportunity",
