@@ -15,12 +15,12 @@ import attrs
 from crucible.trace._errors import EventValidationError
 from crucible.trace._event import Event, EventType, _metadata, _time, check_type
 
-__all__ = ["Chain", "ChainStatistics"]
+__all__ = ["Chain", "ChainStatistics", "_chain_safe_id"]
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}\Z")
 
 
-def _chain_id(value: Any) -> str:
+def _chain_safe_id(value: Any) -> str:
     text = str(value)
     if not _ID.match(text):
         raise EventValidationError(
@@ -74,7 +74,7 @@ class Chain:
 
     name: str = attrs.field(default="", converter=str)
     events: list[Event] = attrs.field(factory=list, converter=_event_list)
-    id: str = attrs.field(factory=lambda: uuid.uuid4().hex, converter=_chain_id)
+    id: str = attrs.field(factory=lambda: uuid.uuid4().hex, converter=_chain_safe_id)
     created: datetime = attrs.field(factory=lambda: datetime.now(UTC), converter=_time)
     metadata: dict[str, Any] = attrs.field(factory=dict, converter=_metadata)
     strict: bool = False

@@ -189,12 +189,8 @@ class Event:
     code_section: str | None = attrs.field(default=None, converter=_optional_text)
     spec_reference: str | None = attrs.field(default=None, converter=_optional_text)
     metadata: dict[str, Any] = attrs.field(factory=dict, converter=_metadata, hash=False)
-    trace_id: str | None = attrs.field(
-        factory=lambda: current_span_ids()[0], converter=_trace_id
-    )
-    span_id: str | None = attrs.field(
-        factory=lambda: current_span_ids()[1], converter=_span_id
-    )
+    trace_id: str | None = attrs.field(factory=lambda: current_span_ids()[0], converter=_trace_id)
+    span_id: str | None = attrs.field(factory=lambda: current_span_ids()[1], converter=_span_id)
     id: str = attrs.field(factory=_new_id, converter=str)
     time: datetime = attrs.field(factory=_now, converter=_time)
 
