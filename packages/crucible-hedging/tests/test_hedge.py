@@ -193,3 +193,13 @@ def test_result_to_dict_and_str(script: Any) -> None:
     assert data["winner"] == 1
     assert [a["status"] for a in data["attempts"]] == ["cancelled", "won"]
     assert str(result).startswith("HedgeResult(winner=1, 1 hedge(s), 1 cancelled, 3000.0 ms")
+
+
+async def test_factory_raising_before_awaiting_is_a_failed_attempt(script: Any) -> None:
+    def broken() -> Any:
+        raise ServerError("refused before sending")
+
+    result = await hedged([broken, script.answer("backup")], policy=fixed(60_000))
+    assert result.winner == 1
+    assert result.attempts[0].status is AttemptStatus.FAILED
+    assert str(result.attempts[0].error) == "refused before sending"

@@ -3,6 +3,7 @@
 from crucible.hedging._adaptive import (
     AdaptiveDelay,
     AdaptiveFit,
+    SurvivalWindow,
     adaptive,
     hedged_quantile,
     hedged_sf,
@@ -43,6 +44,7 @@ __all__ = [
     "Observation",
     "PercentileDelay",
     "PolicyName",
+    "SurvivalWindow",
     "Tiered",
     "VirtualClockLoop",
     "Work",

@@ -7,21 +7,31 @@ once at delay ``d`` finishes after ``t`` with probability
     P(T > t) = S(t) * S(t - d)   for t > d
 
 and the hedge fires (an extra request) with probability ``S(d)``. The adaptive policy plugs the
-empirical survival of recent primary latencies into this formula and picks ``d``.
+Kaplan-Meier estimate of the survival of recent primary latencies into this formula and picks
+``d``. Kaplan-Meier, because the slowest primaries are exactly the ones a winning hedge cancels:
+their latency is only known to exceed the time they ran (right-censored).
 """
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections import deque
 from collections.abc import Callable
 
 import attrs
 
 from crucible.core import ConfigurationError
 from crucible.hedging._policy import Observation, PolicyName, Work
-from crucible.hedging._window import LatencyWindow
 
-__all__ = ["AdaptiveDelay", "AdaptiveFit", "adaptive", "hedged_quantile", "hedged_sf"]
+__all__ = [
+    "AdaptiveDelay",
+    "AdaptiveFit",
+    "SurvivalWindow",
+    "adaptive",
+    "hedged_quantile",
+    "hedged_sf",
+]
 
 
 def hedged_sf(sf: Callable[[float], float], t_ms: float, delay_ms: float) -> float:
@@ -69,6 +79,93 @@ def hedged_quantile(
     return hi
 
 
+class SurvivalWindow:
+    """The last ``size`` latencies, some right-censored, and their Kaplan-Meier survival curve.
+
+    ``S(t) = prod over event times t_i <= t of (1 - d_i / n_i)`` with ``d_i`` answers at ``t_i``
+    and ``n_i`` observations still running just before it (Kaplan & Meier, JASA 1958). Beyond the
+    last observation the curve is taken to be 0 (Efron's tail completion), so quantiles exist.
+
+    Example:
+        >>> w = SurvivalWindow(10)
+        >>> for t, done in [(1, True), (2, False), (3, True), (4, True)]:
+        ...     w.add(t, completed=done)
+        >>> [round(w.sf(t), 3) for t in (0.5, 1, 2.5, 3, 4)]  # 3/4, then 3/4 * 1/2
+        [1.0, 0.75, 0.75, 0.375, 0.0]
+    """
+
+    __slots__ = ("_curve", "_data", "_size", "_times")
+
+    def __init__(self, size: int = 2000) -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ConfigurationError(f"`window` must be an int >= 1, got {size!r}")
+        self._size = size
+        self._data: deque[tuple[float, bool]] = deque(maxlen=size)
+        self._times: list[float] = []
+        self._curve: list[float] = []
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def add(self, latency_ms: float, *, completed: bool) -> None:
+        """Record one latency; ``completed=False`` means it only ran that long (censored)."""
+        if not math.isfinite(latency_ms) or latency_ms < 0:
+            raise ConfigurationError(f"a latency must be a finite number >= 0, got {latency_ms!r}")
+        self._data.append((float(latency_ms), completed))
+        self._times = []
+
+    def _fit(self) -> None:
+        if self._times or not self._data:
+            return
+        ordered = sorted(self._data, key=lambda pair: (pair[0], not pair[1]))
+        at_risk = len(ordered)
+        survival = 1.0
+        times: list[float] = []
+        curve: list[float] = []
+        i = 0
+        while i < len(ordered):
+            t = ordered[i][0]
+            events = leaving = 0
+            while i < len(ordered) and ordered[i][0] == t:
+                events += ordered[i][1]
+                leaving += 1
+                i += 1
+            if events:
+                survival *= 1.0 - events / at_risk
+                times.append(t)
+                curve.append(survival)
+            at_risk -= leaving
+        last = ordered[-1][0]
+        if not times or times[-1] < last or curve[-1] > 0.0:
+            times.append(last)
+            curve.append(0.0)
+        self._times, self._curve = times, curve
+
+    def sf(self, t_ms: float) -> float:
+        """The Kaplan-Meier estimate of P(T > t)."""
+        if not self._data:
+            raise ConfigurationError("the latency window is empty: observe some calls first")
+        self._fit()
+        k = bisect.bisect_right(self._times, t_ms)
+        return 1.0 if k == 0 else self._curve[k - 1]
+
+    def quantile(self, p: float) -> float:
+        """The smallest observed time with ``S(t) <= 1 - p``."""
+        if not 0.0 < p < 1.0:
+            raise ConfigurationError(f"quantile `p` must be in (0, 1), got {p!r}")
+        if not self._data:
+            raise ConfigurationError("the latency window is empty: observe some calls first")
+        self._fit()
+        for t, s in zip(self._times, self._curve, strict=True):
+            if s <= 1.0 - p + 1e-12:
+                return t
+        return self._times[-1]
+
+    def max(self) -> float:
+        """The largest observation."""
+        return max(v for v, _ in self._data)
+
+
 @attrs.frozen(slots=True)
 class AdaptiveFit:
     """The delay the adaptive policy chose, and what it predicts for it.
@@ -94,14 +191,14 @@ class AdaptiveDelay:
 
     Among the candidate delays whose predicted quantile is within ``tolerance`` (relative) of the
     best, the *largest* is chosen: the same tail for fewer extra requests. Candidates are the
-    empirical quantiles of the window from ``1 - max_extra_rate`` up to 0.999. The fit is redone
+    Kaplan-Meier quantiles of the window from ``1 - max_extra_rate`` up to 0.999. The fit is redone
     every ``refit_every`` observations, so its cost is amortised.
     """
 
     quantile: float
     max_extra_rate: float
     tolerance: float
-    window: LatencyWindow
+    window: SurvivalWindow
     min_samples: int
     refit_every: int
     initial_delay_ms: float
@@ -121,7 +218,7 @@ class AdaptiveDelay:
     def observe(self, observation: Observation) -> None:
         if observation.attempt != 0:
             return
-        self.window.add(observation.latency_ms)
+        self.window.add(observation.latency_ms, completed=observation.completed)
         self._since_fit += 1
         if len(self.window) >= self.min_samples and (
             self.fit is None or self._since_fit >= self.refit_every
@@ -132,7 +229,7 @@ class AdaptiveDelay:
         """Choose the delay from the current window (see the class docstring)."""
         window = self.window
         sf = window.sf
-        upper = window.values()[-1] * 2 + 1.0
+        upper = window.max() * 2 + 1.0
         unhedged = hedged_quantile(sf, self.quantile, math.inf, upper_ms=upper)
         low = 1.0 - self.max_extra_rate
         steps = 24
@@ -163,7 +260,8 @@ def adaptive(
     initial_delay_ms: float = math.inf,
 ) -> AdaptiveDelay:
     """A delay chosen online to minimise a tail quantile of hedged latency under a cap on the
-    extra-request rate, from the analytic hedged-latency formula on the empirical distribution.
+    extra-request rate, from the analytic hedged-latency formula on the learned (Kaplan-Meier)
+    distribution.
 
     Args:
         quantile: the latency quantile to minimise (0.99 = P99).
@@ -203,7 +301,7 @@ def adaptive(
         float(quantile),
         float(max_extra_rate),
         float(tolerance),
-        LatencyWindow(window),
+        SurvivalWindow(window),
         min_samples,
         refit_every,
         float(initial_delay_ms),

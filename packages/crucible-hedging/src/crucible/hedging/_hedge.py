@@ -168,6 +168,10 @@ def _default_cost(value: Any) -> float | None:
     return float(cost) if isinstance(cost, int | float) else None
 
 
+async def _raise(exc: Exception) -> Any:
+    raise exc
+
+
 def _calls(call: Any) -> list[Callable[[], Awaitable[Any]]]:
     calls = list(call) if isinstance(call, Sequence) else [call]
     if not calls:
@@ -253,7 +257,11 @@ async def hedged(
 
         def launch(index: int) -> None:
             factory = calls[min(index, len(calls) - 1)]
-            task: asyncio.Task[Any] = loop.create_task(timed(index, factory()))
+            try:
+                awaitable = factory()
+            except Exception as exc:  # a factory that fails before awaiting is a failed attempt
+                awaitable = _raise(exc)
+            task: asyncio.Task[Any] = loop.create_task(timed(index, awaitable))
             tasks.append(task)
             launched.append(loop.time())
 
