@@ -177,11 +177,11 @@ class ExactMatch(BaseScorer):
         for text, group in zip(said, refs, strict=True):
             normalized = flat[position : position + len(group)]
             position += len(group)
-            match = next((r for r, n in zip(group, normalized, strict=True) if n == text), None)
-            hit = any(n == text for n in normalized)
-            scores.append(
-                Score(float(hit), {"normalized": text, "matched": match if hit else None})
-            )
+            if text in normalized:
+                matched = group[normalized.index(text)]
+                scores.append(Score(1.0, {"normalized": text, "matched": matched}))
+            else:
+                scores.append(Score(0.0, {"normalized": text, "matched": None}))
         return scores
 
 
