@@ -81,9 +81,10 @@ def wilson_interval(successes: int, n: int, *, confidence: float = 0.95) -> Prop
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return Proportion(
-        successes, n, p, max(0.0, centre - half), min(1.0, centre + half), float(confidence)
-    )
+    # The bounds bracket p̂ exactly; clamping removes floating-point residue at k = 0 or n.
+    low = min(p, max(0.0, centre - half))
+    high = max(p, min(1.0, centre + half))
+    return Proportion(successes, n, p, low, high, float(confidence))
 
 
 def edit_distance(a: str, b: str) -> int:

@@ -123,7 +123,8 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 
 def _count(n: int, rate: float) -> int:
-    return 0 if n == 0 else max(1, round(n * rate))
+    # Any positive rate changes at least one eligible unit; rate 0 changes nothing.
+    return 0 if n == 0 or rate == 0 else max(1, round(n * rate))
 
 
 def _pick(rng: np.random.Generator, n: int, rate: float) -> list[int]:
@@ -228,7 +229,7 @@ def word_shuffle(text: str, rng: np.random.Generator, rate: float) -> str:
 
 def sentence_reorder(text: str, rng: np.random.Generator, rate: float) -> str:
     sentences = [s for s in _SENTENCE.split(text.strip()) if s]
-    if len(sentences) < 2:
+    if len(sentences) < 2 or rate == 0:
         return text
     order = [int(i) for i in rng.permutation(len(sentences))]
     if order == sorted(order):
