@@ -103,23 +103,28 @@ def test_socket_is_blocked(backend: str) -> None:
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(1)
-    server.settimeout(0.2)
+    server.settimeout(0.05)
     port = server.getsockname()[1]
-    connected = threading.Event()
+    connected, done = threading.Event(), threading.Event()
 
     def accept() -> None:
-        try:
-            server.accept()
-            connected.set()
-        except OSError:
-            pass
+        # Listen for the whole run: a connection at any point would be an escape.
+        while not done.is_set():
+            try:
+                server.accept()
+                connected.set()
+            except TimeoutError:
+                continue
 
     thread = threading.Thread(target=accept)
     thread.start()
     code = f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=1)"
-    result = run_code(code, backend=backend, limits=FAST)
-    thread.join(timeout=2)
-    server.close()
+    try:
+        result = run_code(code, backend=backend, limits=FAST)
+    finally:
+        done.set()
+        thread.join(timeout=5)
+        server.close()
     assert result.status is ExecutionStatus.VIOLATION
     assert "socket" in result.reason
     assert not connected.is_set()
