@@ -78,3 +78,5 @@ async def test_fit_weights_on_scripted_members(fake: Any) -> None:
     assert fit.weights["fake:right"] == pytest.approx(2.1972245773362196)
     assert fit.weights["fake:half"] == pytest.approx(0.001)
     assert ensemble.weights == (pytest.approx(2.1972245773362196), pytest.approx(0.001))
+    assert fit.to_dict()["items"] == 8
+    assert str(fit).startswith("WeightFit on 8 items (fake:right: accuracy 1.000, weight 2.197")

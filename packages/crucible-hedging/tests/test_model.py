@@ -103,3 +103,21 @@ async def test_repr_and_name() -> None:
     assert repr(model) == (
         "HedgedModel('sim:gpt-4', backups=[sim:claude-3], policy='fixed', max_hedges=1)"
     )
+
+
+async def test_workload_aware_delay_uses_the_request_size(spans: Any) -> None:
+    from crucible.core import semconv as sc
+    from crucible.hedging import workload_aware
+
+    policy = workload_aware(
+        base_ms=100, ms_per_prompt_token=0, ms_per_output_token=10, initial_multiplier=2
+    )
+    model = HedgedModel(Recording("m", 0.0), policy=policy, name="sized")
+    await model.generate("hi", max_tokens=50)
+    await model.generate("hi", max_tokens=150)
+    delays = [
+        s.attributes[sc.CRUCIBLE_HEDGE_DELAY_MS]
+        for s in spans.get_finished_spans()
+        if s.name == "hedge sized"
+    ]
+    assert delays == [1200.0, 3200.0]  # 2 * (100 + 10 * max_tokens)

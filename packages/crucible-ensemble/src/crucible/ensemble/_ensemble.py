@@ -59,6 +59,20 @@ class WeightFit:
     weights: dict[str, float]
     items: int
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "accuracies": dict(self.accuracies),
+            "weights": dict(self.weights),
+            "items": self.items,
+        }
+
+    def __str__(self) -> str:
+        rows = ", ".join(
+            f"{m}: accuracy {self.accuracies[m]:.3f}, weight {w:.3f}"
+            for m, w in self.weights.items()
+        )
+        return f"WeightFit on {self.items} items ({rows})"
+
 
 class Ensemble:
     """Ask several models, normalise their answers, and vote.
