@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from crucible.core import CrucibleError
@@ -72,13 +73,18 @@ def _guarded(action: Callable[[], Any]) -> Any:
         _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
 
+def _console() -> Console:
+    # Not a terminal (a pipe, a log, a test): wide enough that tables never truncate names.
+    return Console() if sys.stdout.isatty() else Console(width=140)
+
+
 def _default_run_dir(experiment: Experiment) -> Path:
     stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     return Path("runs") / f"{experiment.name}-{stamp}"
 
 
 def _print_summary(result: RunResult, console: Console) -> None:
-    table = Table(title=f"{result.experiment} [{result.status.value}]")
+    table = Table(title=escape(f"{result.experiment} [{result.status.value}]"))
     for col in (
         "condition",
         "trials",
@@ -103,13 +109,13 @@ def _print_summary(result: RunResult, console: Console) -> None:
             f"${row['cost_usd'] or 0:.4f}",
         )
     console.print(table)
-    console.print(
+    click.echo(
         f"{result.trials.height}/{result.expected} trials committed "
         f"({result.new_trials} this session) in {result.elapsed_s:.1f} s; run directory "
         f"{result.run_dir}"
     )
     if result.reason:
-        console.print(f"stopped: {result.reason}")
+        click.echo(f"stopped: {result.reason}")
 
 
 def _execute(
@@ -121,7 +127,7 @@ def _execute(
     quiet: bool,
     source: str | None,
 ) -> None:
-    console = Console()
+    console = _console()
     result: RunResult = _guarded(
         lambda: asyncio.run(
             run(
@@ -230,7 +236,7 @@ def demo_command(run_dir: Path | None, items: int, repeats: int, seed: int, quie
     source = demo_source(items, repeats, seed)
     experiment = _guarded(lambda: load_experiment(source))
     target = run_dir or _default_run_dir(experiment)
-    console = Console()
+    console = _console()
     result: RunResult = _guarded(
         lambda: asyncio.run(run(experiment, target, progress=not quiet, source=source))
     )
@@ -244,7 +250,7 @@ def demo_command(run_dir: Path | None, items: int, repeats: int, seed: int, quie
         and ensemble["multiple_choice"] is not None
     ):
         delta = ensemble["multiple_choice"] - single["multiple_choice"]
-        console.print(
+        click.echo(
             f"ensemble - single accuracy: {delta:+.3f} "
             f"({ensemble['multiple_choice']:.3f} vs {single['multiple_choice']:.3f})"
         )
