@@ -96,7 +96,7 @@ async def test_bad_arguments(items: list[Item]) -> None:
         await evaluate(model, items, ["nope"])
     with pytest.raises(ConfigurationError, match="rewriter=model"):
         await evaluate(model, items, ["paraphrase"])
-    with pytest.raises(ConfigurationError, match="Model.generate"):
+    with pytest.raises(ConfigurationError, match=r"Model\.generate"):
         await evaluate(object(), items, ["char_swap"])  # type: ignore[arg-type]
 
 

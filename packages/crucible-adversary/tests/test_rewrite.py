@@ -41,5 +41,5 @@ async def test_empty_rewrite_is_an_error(scripted) -> None:  # type: ignore[no-u
 async def test_rewrite_argument_errors() -> None:
     with pytest.raises(ConfigurationError, match="needs no model"):
         await rewrite("Hello.", "char_swap", model=get_model("sim:gpt-4"), seed=1)
-    with pytest.raises(ConfigurationError, match="Model.generate"):
+    with pytest.raises(ConfigurationError, match=r"Model\.generate"):
         await rewrite("Hello.", "paraphrase", model=object(), seed=1)  # type: ignore[arg-type]
