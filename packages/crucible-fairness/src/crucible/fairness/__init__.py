@@ -19,8 +19,15 @@ from crucible.fairness._criteria import (
 )
 from crucible.fairness._data import FairnessError
 from crucible.fairness._metrics import Binning, RateMetric, group_metrics
+from crucible.fairness._mitigation import (
+    Constraint,
+    GroupThresholds,
+    reweighing,
+    threshold_optimizer,
+)
 from crucible.fairness._report import FairnessReport, fairness_report
 from crucible.fairness._swaps import SWAP_LISTS, SwapList
+from crucible.fairness._tradeoffs import Conflicts, conflict_analysis, pareto_frontier
 from crucible.fairness._uncertainty import permutation_test
 
 __version__ = "0.1.0"
@@ -30,16 +37,20 @@ __all__ = [
     "Aggregation",
     "BiasedModel",
     "Binning",
+    "Conflicts",
+    "Constraint",
     "CounterfactualResult",
     "Criterion",
     "Disparity",
     "FairnessError",
     "FairnessReport",
+    "GroupThresholds",
     "RateMetric",
     "SmallGroupWarning",
     "SwapList",
     "__version__",
     "calibration",
+    "conflict_analysis",
     "counterfactual_fairness",
     "demographic_parity",
     "disparate_impact",
@@ -47,6 +58,9 @@ __all__ = [
     "equalized_odds",
     "fairness_report",
     "group_metrics",
+    "pareto_frontier",
     "permutation_test",
     "predictive_parity",
+    "reweighing",
+    "threshold_optimizer",
 ]
