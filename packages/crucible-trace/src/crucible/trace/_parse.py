@@ -285,8 +285,7 @@ def _build(
     m: re.Match[str], masked: str, raw: str, notes: list[str], errors: list[str], strict: bool
 ) -> dict[str, Any] | None:
     attrs_ = {
-        k.lower(): html.unescape(a if a is not None else b if b is not None else c)
-        for k, a, b, c in _ATTR.findall(m.group("attrs"))
+        k.lower(): html.unescape(a or b or c) for k, a, b, c in _ATTR.findall(m.group("attrs"))
     }
     children, child_notes = _children(masked, raw)
     notes.extend(child_notes)
@@ -352,10 +351,7 @@ def _chain_fields(text: str) -> dict[str, Any]:
     m = re.search(r"<chain\b([^<>]*)>", text, re.IGNORECASE)
     if m is None:
         return {}
-    found = {
-        k.lower(): html.unescape(a if a is not None else b if b is not None else c)
-        for k, a, b, c in _ATTR.findall(m.group(1))
-    }
+    found = {k.lower(): html.unescape(a or b or c) for k, a, b, c in _ATTR.findall(m.group(1))}
     fields: dict[str, Any] = {}
     for key in ("id", "name", "created"):
         if key in found:
