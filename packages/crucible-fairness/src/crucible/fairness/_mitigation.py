@@ -194,7 +194,7 @@ def _fit_dp(yt: np.ndarray, score: np.ndarray, groups: Groups, grid: np.ndarray)
     rules = {
         label: _mix_rule(thr, sr, s) for label, (thr, sr) in zip(groups.labels, paths, strict=True)
     }
-    rates = {label: (s,) for label in groups.labels}
+    rates: dict[str, tuple[float, ...]] = {label: (s,) for label in groups.labels}
     return GroupThresholds("demographic_parity", rules, float(correct[best] / yt.size), rates)
 
 
@@ -218,7 +218,8 @@ def _fit_eo(yt: np.ndarray, score: np.ndarray, groups: Groups, grid: np.ndarray)
     correct = common * P + (1 - grid) * N
     best = int(np.argmax(correct))
     x, y = float(grid[best]), float(common[best])
-    rules, rates = {}, {}
+    rules: dict[str, GroupRule] = {}
+    rates: dict[str, tuple[float, ...]] = {}
     for label, (thr, fx, ty, _, _) in zip(groups.labels, hulls, strict=True):
         hull_y = float(np.interp(x, fx, ty))
         q = 1.0 if hull_y - x <= 1e-15 else (y - x) / (hull_y - x)

@@ -173,7 +173,7 @@ def pareto_frontier(
         idx = np.stack([rng.integers(0, k, max_candidates) for k in sizes], axis=1)
     n = yt.size
     correct = np.zeros(len(idx))
-    rates = []
+    rates: list[tuple[np.ndarray, ...]] = []
     for g, (_, tp, fp, pos, n_g) in enumerate(per_group):
         t, f = tp[idx[:, g]], fp[idx[:, g]]
         correct += t + (n_g - pos - f)
