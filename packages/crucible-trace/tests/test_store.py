@@ -148,7 +148,7 @@ def test_exports(tmp_path: Path) -> None:
     assert md.startswith("# Reasoning chain: exp")
     assert "| 1 | hypothesis_formed | exp: use a heap | 0.80 |" in md
     assert "- sort everything" in md
-    with pytest.raises(ChainStoreError, match="cannot tell the format from '.txt'"):
+    with pytest.raises(ChainStoreError, match=r"cannot tell the format from '\.txt'"):
         export(chain, tmp_path / "c.txt")
     with pytest.raises(ChainStoreError, match="does not exist; create it"):
         export(chain, tmp_path / "missing" / "c.json")

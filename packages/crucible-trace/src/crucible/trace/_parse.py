@@ -7,6 +7,7 @@ reported (per event, with line and column) where it is not.
 
 from __future__ import annotations
 
+import bisect
 import html
 import json
 import re
@@ -123,10 +124,13 @@ def _decode(raw: str) -> str:
     return "".join(out).strip()
 
 
-def _position(text: str, index: int) -> tuple[int, int]:
-    line = text.count("\n", 0, index) + 1
-    column = index - (text.rfind("\n", 0, index) + 1) + 1
-    return line, column
+def _line_starts(text: str) -> list[int]:
+    return [0, *(m.end() for m in re.finditer("\n", text))]
+
+
+def _position(starts: list[int], index: int) -> tuple[int, int]:
+    line = bisect.bisect_right(starts, index)
+    return line, index - starts[line - 1] + 1
 
 
 def _blocks(masked: str) -> list[tuple[re.Match[str], int, int, bool]]:
@@ -253,9 +257,10 @@ def parse(text: str, *, strict: bool = False) -> ParseResult:
     trace_id, span_id = current_span_ids()
     events: list[Event] = []
     problems: list[ParseProblem] = []
+    starts = _line_starts(text)
     for index, block in enumerate(_blocks(masked)):
         m, start, end, closed = block
-        line, column = _position(text, m.start())
+        line, column = _position(starts, m.start())
         notes: list[str] = []
         errors: list[str] = []
         if not closed:
