@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import platform
 import subprocess
 import sys
@@ -18,10 +19,8 @@ if TYPE_CHECKING:
 __all__ = ["build_manifest", "git_commit"]
 
 
-def git_commit(where: Path | None = None) -> str | None:
-    """The commit checked out at ``where`` (default: the working directory), if it is a git
-    work tree; a ``-dirty`` suffix when tracked files have changes."""
-    cwd = str(where or Path.cwd())
+@functools.lru_cache(maxsize=32)
+def _git_commit(cwd: str) -> str | None:
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=5
@@ -39,6 +38,12 @@ def git_commit(where: Path | None = None) -> str | None:
         return None
     commit = head.stdout.strip()
     return commit + ("-dirty" if status.returncode == 0 and status.stdout.strip() else "")
+
+
+def git_commit(where: Path | None = None) -> str | None:
+    """The commit checked out at ``where`` (default: the working directory), if it is a git
+    work tree; a ``-dirty`` suffix when tracked files have changes."""
+    return _git_commit(str(where or Path.cwd()))
 
 
 def _price_versions(experiment: Experiment) -> dict[str, str]:

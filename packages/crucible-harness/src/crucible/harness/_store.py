@@ -148,15 +148,15 @@ class RunStore:
         return (Path(run_dir) / DB_NAME).exists()
 
     def _columns(self) -> list[str]:
-        rows = self._con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'trials' "
-            "ORDER BY ordinal_position"
-        ).fetchall()
-        return [str(r[0]) for r in rows]
+        try:
+            cursor = self._con.execute("SELECT * FROM trials LIMIT 0")
+        except duckdb.CatalogException:
+            return []
+        return [str(d[0]) for d in cursor.description or []]
 
     def _create_tables(self) -> None:
         con = self._con
-        con.execute("CREATE TABLE IF NOT EXISTS manifest (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        con.execute("CREATE TABLE IF NOT EXISTS manifest (key VARCHAR, value VARCHAR)")
         con.execute(
             "CREATE TABLE IF NOT EXISTS sessions (session BIGINT PRIMARY KEY, started_at "
             "TIMESTAMPTZ, finished_at TIMESTAMPTZ, status VARCHAR, reason VARCHAR, "
@@ -178,15 +178,22 @@ class RunStore:
         return {k: json.loads(v) for k, v in rows}
 
     def write_manifest(self, values: Mapping[str, Any]) -> None:
+        """Set manifest entries (replacing entries of the same keys), in one transaction."""
+        if not values:
+            return
+        rows = [(k, json.dumps(v, default=str, sort_keys=True)) for k, v in values.items()]
+        placeholders = ", ".join("(?, ?)" for _ in rows)
         with self._lock:
             con = self._con
             con.execute("BEGIN TRANSACTION")
             try:
-                for key, value in values.items():
-                    con.execute(
-                        "INSERT OR REPLACE INTO manifest VALUES (?, ?)",
-                        [key, json.dumps(value, default=str, sort_keys=True)],
-                    )
+                con.execute(
+                    f"DELETE FROM manifest WHERE key IN ({', '.join('?' for _ in rows)})",
+                    [k for k, _ in rows],
+                )
+                con.execute(
+                    f"INSERT INTO manifest VALUES {placeholders}", [x for row in rows for x in row]
+                )
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
