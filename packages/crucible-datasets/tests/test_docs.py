@@ -19,6 +19,7 @@ MODULES = [
     "_prompts",
     "_sampling",
     "_sandbox",
+    "_registry",
     "_scoring",
     "_text_metrics",
     "score",

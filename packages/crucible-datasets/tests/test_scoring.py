@@ -180,9 +180,9 @@ def test_regex_and_custom() -> None:
 
 
 def test_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    from crucible.datasets import _scoring
+    from crucible.datasets import _registry
 
-    monkeypatch.setattr(_scoring, "_registry", dict(_scoring._registry))
+    monkeypatch.setattr(_registry, "_registry", dict(_registry._registry))
     assert set(scorer_names()) >= {s.value for s in ScorerName}
     assert isinstance(get_scorer(ScorerName.F1), TokenF1)
     assert get_scorer("exact_match", case=False).options["case"] is False  # type: ignore[attr-defined]

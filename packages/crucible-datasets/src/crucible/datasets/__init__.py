@@ -29,6 +29,7 @@ from crucible.datasets._humaneval import (
 )
 from crucible.datasets._loading import DataSource, InvalidArgumentError, load
 from crucible.datasets._prompts import multiple_choice_prompt
+from crucible.datasets._registry import ScorerName, get_scorer, register_scorer, scorer_names
 from crucible.datasets._sampling import Split, bootstrap, k_fold, sample, train_test_split
 from crucible.datasets._sandbox import (
     ExecutionResult,
@@ -38,7 +39,7 @@ from crucible.datasets._sandbox import (
     available_backends,
     run_code,
 )
-from crucible.datasets._scoring import Score, ScorerName, get_scorer, register_scorer, scorer_names
+from crucible.datasets._scoring import Score
 
 __version__ = "0.1.0"
 

@@ -20,7 +20,6 @@ from crucible.datasets._builtin import (
     parse_truthfulqa_mc1,
 )
 from crucible.datasets._catalog import (
-    DATASETS,
     DatasetSpec,
     bundled_digest,
     bundled_mmlu_subjects,
@@ -375,8 +374,3 @@ def items_from_frame(
         dup = next(i for i in ids if i in seen or seen.add(i))  # type: ignore[func-returns-value]
         raise DatasetError(f"{where}: duplicate id {dup!r} in column {id!r}; ids must be unique")
     return items
-
-
-def known_datasets() -> list[str]:
-    """The names :func:`load` accepts besides file paths."""
-    return sorted(DATASETS)

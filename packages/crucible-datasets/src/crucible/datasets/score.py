@@ -9,6 +9,7 @@ Example:
 
 from crucible.datasets._extract import extract_choice, extract_number, normalize_text, parse_number
 from crucible.datasets._humaneval import CodeExecution
+from crucible.datasets._registry import ScorerName, get_scorer, register_scorer, scorer_names
 from crucible.datasets._scoring import (
     BaseScorer,
     CustomScorer,
@@ -17,11 +18,7 @@ from crucible.datasets._scoring import (
     NumericMatch,
     RegexMatch,
     Score,
-    ScorerName,
     TokenF1,
-    get_scorer,
-    register_scorer,
-    scorer_names,
 )
 from crucible.datasets._text_metrics import Bleu, RougeL
 
