@@ -113,7 +113,7 @@ def test_unwritable_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 @pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux /proc")
 def test_path_where_no_file_can_be_created() -> None:
-    with pytest.raises(StoreError, match="cannot open DuckDB store `path` '/proc/events.duckdb'"):
+    with pytest.raises(StoreError, match=r"cannot open DuckDB store `path` '/proc/events\.duckdb'"):
         DuckDBStore("/proc/events.duckdb")
 
 
