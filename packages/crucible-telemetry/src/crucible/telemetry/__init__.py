@@ -9,8 +9,9 @@ from crucible.telemetry._errors import (
 )
 from crucible.telemetry._export import FileFormat, export
 from crucible.telemetry._imports import import_events
-from crucible.telemetry._metrics import error_breakdown, metrics, reliability, timeseries
+from crucible.telemetry._metrics import metrics
 from crucible.telemetry._otlp_json import import_otlp_json
+from crucible.telemetry._reliability import error_breakdown, reliability, timeseries
 from crucible.telemetry._schema import EVALUATION_EVENT, EVENT_COLUMNS, EVENT_SCHEMA, empty_events
 from crucible.telemetry._scores import record_score
 from crucible.telemetry._store import DuckDBStore, MemoryStore, Store

@@ -7,8 +7,9 @@ import contextlib
 import contextvars
 import threading
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
+import polars as pl
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
@@ -129,10 +130,8 @@ class Capture:
             return
         self.spans_captured += 1
 
-    def frame(self) -> Any:
+    def frame(self) -> pl.DataFrame:
         """This experiment's committed events as a polars DataFrame."""
-        import polars as pl
-
         return self.store.frame().filter(pl.col("experiment") == self.experiment_id)
 
     # --- context management ---------------------------------------------------------------

@@ -353,9 +353,12 @@ class DuckDBStore(Store):
         return _frame(table).cast({c: EVENT_SCHEMA[c] for c in columns})
 
     def sql(self, query: str, parameters: Sequence[Any] | None = None) -> pl.DataFrame:
-        """Run a read query against the store (pending rows are committed first).
+        """Run a read query against the store (pending rows are committed first); ``?``
+        placeholders take ``parameters``.
 
-        >>> # store.sql('SELECT model, count(*) AS n FROM events GROUP BY model')
+        Example::
+
+            store.sql("SELECT model, count(*) AS n FROM events WHERE experiment = ? GROUP BY 1", ["e1"])
         """
         self._check_open("query")
         self.flush()
