@@ -53,11 +53,19 @@ def compile_rule(pattern: str) -> re.Pattern[str]:
 _PRIOR = r"(?:previous|prior|above|earlier|preceding|foregoing|original|initial|existing|system|developer|all|your)"
 _RULES_NOUN = (
     r"(?:instructions?|prompts?|rules?|directions?|guidelines?|directives?|commands?|"
-    r"constraints?|restrictions?|context|programming|guardrails?|polic(?:y|ies)|training)"
+    r"constraints?|restrictions?|context|programming|guardrails?|polic(?:y|ies)|training|"
+    r"inputs?|conversation)"
 )
 _IGNORE = r"(?:ignore|disregard|forget|override|overwrite|bypass|skip|neglect|abandon|drop|discard)"
-_SYSTEM = r"(?:system|initial|hidden|secret|original|developer|internal|base|pre-?)? ?(?:prompt|instructions?|message|rules|guidelines|configuration)"
-_REVEAL = r"(?:reveal|show|print|display|repeat|output|tell me|give me|share|leak|dump|recite|write out|spell out|what (?:is|are|was|were))"
+_QUALIFIER = (
+    r"(?:system|initial|hidden|secret|original|starting|developer|internal|base|first|preset|pre-?)"
+)
+_PROMPT_NOUN = r"(?:prompt|instructions?|message|rules|guidelines|configuration|directives)"
+_SYSTEM = rf"(?:{_QUALIFIER} )?{_PROMPT_NOUN}"
+_REVEAL = (
+    r"(?:reveal|show|print|display|repeat|output|tell me|give me|share|leak|dump|recite|write out|"
+    r"spell out|see|view|read out|encode|translate|paraphrase|summari[sz]e|what (?:is|are|was|were))"
+)
 _UNRESTRICTED = r"(?:unrestricted|unfiltered|uncensored|unlimited|unbound|jailbroken|amoral|unethical|evil|rogue|without (?:any )?(?:restrictions|limits|filters|rules|ethics|morals|guidelines))"
 _MODE = r"(?:developer|debug|god|admin|sudo|root|maintenance|unrestricted|jailbreak|dan|dev|test|raw|unfiltered|uncensored|evil)"
 
@@ -75,6 +83,12 @@ INJECTION_RULES: tuple[Rule, ...] = (
         STRONG,
         rf"\b{_IGNORE} (?:everything|anything|all) (?:you were|you've been|you have been|i|we) (?:told|said|given|instructed)",
         "tells the model to drop what it was told",
+    ),
+    Rule(
+        "instruction_override",
+        STRONG,
+        rf"\b{_IGNORE} (?:everything|all|anything) (?:from |said |you were told )?(?:before|above|prior|previously|so far|until now)",
+        "tells the model to drop everything before",
     ),
     Rule(
         "instruction_override",
@@ -104,8 +118,44 @@ INJECTION_RULES: tuple[Rule, ...] = (
     Rule(
         "system_prompt_extraction",
         STRONG,
-        rf"\b{_REVEAL} {GAP}(?:your|the|this) {_SYSTEM}",
+        rf"\b{_REVEAL} {GAP}your {_SYSTEM}",
         "asks for the system prompt",
+    ),
+    Rule(
+        "system_prompt_extraction",
+        STRONG,
+        rf"\b{_REVEAL} {GAP}(?:the |this )?{_QUALIFIER} {_PROMPT_NOUN}",
+        "asks for the system prompt",
+    ),
+    Rule(
+        "system_prompt_extraction",
+        LIKELY,
+        rf"\byour (?:{_QUALIFIER}|own) {_PROMPT_NOUN}\b",
+        "refers to the model's hidden instructions",
+    ),
+    Rule(
+        "system_prompt_extraction",
+        STRONG,
+        r"\brepeat (?:the |all )?(?:above|previous|preceding|prior) (?:text|message|prompt|content|words)|\brepeat (?:this|the) (?:entire |whole )?conversation",
+        "asks to echo the hidden context",
+    ),
+    Rule(
+        "system_prompt_extraction",
+        LIKELY,
+        r"[\"'‘“] ?(?:my|the) (?:instructions|system prompt|initial prompt|rules) (?:are|is|say) ?:? ?[\"'’”]|[\"'‘“] ?i was (?:instructed|told|programmed) to",
+        "primes a completion that recites the instructions",
+    ),
+    Rule(
+        "system_prompt_extraction",
+        LIKELY,
+        r"\bwhat (?:are|is|were) you(?:'re)? not (?:supposed|allowed|permitted) to (?:tell|say|reveal|share|disclose)",
+        "asks what the model must not disclose",
+    ),
+    Rule(
+        "system_prompt_extraction",
+        LIKELY,
+        r"\b(?:console\.log|print|echo|log|dump) ?\(? ?system ?prompt|\binitiali[sz]ation (?:string|prompt|text)",
+        "asks to print the prompt variable",
     ),
     Rule(
         "system_prompt_extraction",
@@ -227,6 +277,12 @@ INJECTION_RULES: tuple[Rule, ...] = (
     # authority escalation
     Rule(
         "authority_escalation",
+        LIKELY,
+        r"\b(?:admin(?:istrator)?|developer|root|system|security) override\b",
+        "claims an override",
+    ),
+    Rule(
+        "authority_escalation",
         STRONG,
         r"\bi am (?:your|the|an?) (?:developer|creator|administrator|admin|owner|system administrator|openai|anthropic) (?:employee|engineer|staff)?",
         "claims to control the model",
@@ -277,6 +333,30 @@ JAILBREAK_RULES: tuple[Rule, ...] = (
         LIKELY,
         r"\b(?:two|2|both|dual) (?:responses|answers|personas|personalities)\b.{0,80}\b(?:unfiltered|jailbroken|uncensored|without restrictions|dan)",
         "asks for a filtered and an unfiltered answer",
+    ),
+    Rule(
+        "persona",
+        LIKELY,
+        r"\b(?:unfiltered|unlimited|unrestricted|uncensored|amoral|jailbroken|unchained)(?:,? (?:and |completely )?\w+)? (?:language model|ai|assistant|chatbot|model|version of (?:yourself|chatgpt))",
+        "asks for an unrestricted model",
+    ),
+    Rule(
+        "persona",
+        LIKELY,
+        r"\b(?:no longer|not|never|doesn't|does not|don't|won't|without|free from|ignores?|break|bypass)\b.{0,40}\b(?:openai|content|usage|ethical|safety)(?:'s)? (?:polic(?:y|ies)|guidelines|rules|filters|restrictions)",
+        "places the persona outside the usage policy",
+    ),
+    Rule(
+        "persona",
+        LIKELY,
+        r"\b(?:doesn't|does not|don't|do not|never|won't|will not) (?:care about|follow|obey|adhere to|abide by|have) (?:any )?(?:laws|rules|guidelines|ethics|morals|regulations|restrictions|limits|filters)\b",
+        "describes a persona without rules",
+    ),
+    Rule(
+        "persona",
+        STRONG,
+        r"\b(?:never|don't|do not) break character\b|\bbreak (?:the |all |ai |openai's |your )?(?:rules|guidelines|restrictions)\b",
+        "asks to break character or rules",
     ),
     # hypothetical and fiction framing
     Rule(
