@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from crucible.trace import EventType, TraceParseError, extract_code, parse
+from crucible.trace import (
+    EventType,
+    EventValidationError,
+    TraceParseError,
+    extract_code,
+    instrument_prompt,
+    parse,
+)
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -151,3 +158,35 @@ def test_problem_positions_point_at_the_tag() -> None:
     (problem,) = parse(text).problems
     assert (problem.line, problem.column) == (2, 3)
     assert str(problem).startswith("line 2, column 3: event 0:")
+
+
+def test_instrument_prompt_example_parses_cleanly() -> None:
+    prompt = instrument_prompt("Write find_duplicates(xs) returning repeated items.")
+    assert prompt.startswith("Write find_duplicates(xs) returning repeated items.")
+    for type_ in EventType:
+        assert f"- {type_.value}: " in prompt
+    result = parse(prompt, strict=True)
+    assert result.ok
+    (example,) = result.events
+    assert example.type == "alternative_rejected"
+    assert example.alternatives == ("Scan the list each time",)
+    only = instrument_prompt("task", types=["pattern_applied", "design_choice"], strict=False)
+    assert "- design_choice: a step of this kind" in only
+    assert "- hypothesis_formed" not in only
+    with pytest.raises(EventValidationError, match="'design_choice' is not a core type"):
+        instrument_prompt("task", types=["design_choice"])
+    with pytest.raises(EventValidationError, match="`spec` must be the non-empty task text"):
+        instrument_prompt("  ")
+
+
+def test_parse_result_to_dict() -> None:
+    result = parse(corpus("confidence_variants.txt"))
+    data = result.to_dict()
+    assert [e["confidence"] for e in data["events"]] == [0.85, 0.9, None, None]
+    assert data["problems"][0] == {
+        "event": 0,
+        "line": 1,
+        "column": 1,
+        "message": "confidence '85%' read as 0.85",
+        "recovered": True,
+    }

@@ -10,8 +10,9 @@ from crucible.trace._errors import (
 )
 from crucible.trace._event import CORE_TYPES, Event, EventType
 from crucible.trace._export import ExportFormat, export, to_csv, to_html, to_json, to_markdown
-from crucible.trace._parse import ParseProblem, ParseResult, extract_code, parse
+from crucible.trace._parse import ParseProblem, ParseResult, parse
 from crucible.trace._render import instrument_prompt, render
+from crucible.trace._scan import extract_code
 from crucible.trace._store import ChainStore, ChainSummary, SearchHit
 
 __version__ = "0.1.0"

@@ -7,7 +7,6 @@ reported (per event, with line and column) where it is not.
 
 from __future__ import annotations
 
-import bisect
 import html
 import json
 import re
@@ -19,31 +18,18 @@ import attrs
 from crucible.trace._chain import Chain
 from crucible.trace._errors import EventValidationError, TraceParseError
 from crucible.trace._event import Event, check_type, current_span_ids
-
-__all__ = ["ParseProblem", "ParseResult", "extract_code", "parse"]
-
-_OPEN = re.compile(r"<event\b(?P<attrs>[^<>\n]*)(?P<gt>>)?", re.IGNORECASE)
-_CLOSE = re.compile(r"</event\s*>", re.IGNORECASE)
-_CHAIN_TAG = re.compile(r"</?chain\b[^<>]*>", re.IGNORECASE)
-_ATTR = re.compile(r"""([A-Za-z_][\w.-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>/]+))""")
-_CDATA = re.compile(r"<!\[CDATA\[(.*?)(?:\]\]>|\Z)", re.DOTALL)
-_FIELDS = (
-    "decision",
-    "alternatives",
-    "alternative",
-    "reasoning",
-    "confidence",
-    "code_section",
-    "spec_reference",
-    "metadata",
-    "type",
-    "id",
-    "time",
-    "trace_id",
-    "span_id",
+from crucible.trace._scan import (
+    ATTR,
+    BULLET,
+    child_tags,
+    decode_text,
+    event_blocks,
+    line_offsets,
+    locate,
+    mask_cdata,
 )
-_CHILD_OPEN = re.compile(r"<(" + "|".join(_FIELDS) + r")\b[^<>]*>", re.IGNORECASE)
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+
+__all__ = ["ParseProblem", "ParseResult", "parse"]
 
 
 @attrs.frozen
@@ -60,6 +46,9 @@ class ParseProblem:
     message: str
     recovered: bool
 
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
     def __str__(self) -> str:
         state = "recovered" if self.recovered else "dropped"
         return (
@@ -74,6 +63,16 @@ class ParseResult:
     events: tuple[Event, ...]
     problems: tuple[ParseProblem, ...]
     chain_fields: dict[str, Any] = attrs.field(factory=dict, eq=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Events and problems as JSON-ready dicts."""
+        return {
+            "events": [e.to_dict() for e in self.events],
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+    def __str__(self) -> str:
+        return f"{len(self.events)} events, {len(self.problems)} problems"
 
     @property
     def ok(self) -> bool:
@@ -98,110 +97,16 @@ class ParseResult:
         return self
 
 
-def _mask(text: str) -> str:
-    """``text`` with CDATA contents blanked (same length), so tags inside them are not seen."""
-
-    def blank(m: re.Match[str]) -> str:
-        inner_start, inner_end = m.span(1)
-        return (
-            m.group(0)[: inner_start - m.start()]
-            + " " * (inner_end - inner_start)
-            + m.group(0)[inner_end - m.start() :]
-        )
-
-    return _CDATA.sub(blank, text)
-
-
-def _decode(raw: str) -> str:
-    """Content text: CDATA kept verbatim, everything else entity-decoded."""
-    out: list[str] = []
-    pos = 0
-    for m in _CDATA.finditer(raw):
-        out.append(html.unescape(raw[pos : m.start()]))
-        out.append(m.group(1))
-        pos = m.end()
-    out.append(html.unescape(raw[pos:]))
-    return "".join(out).strip()
-
-
-def _line_starts(text: str) -> list[int]:
-    return [0, *(m.end() for m in re.finditer("\n", text))]
-
-
-def _position(starts: list[int], index: int) -> tuple[int, int]:
-    line = bisect.bisect_right(starts, index)
-    return line, index - starts[line - 1] + 1
-
-
-def _blocks(masked: str) -> list[tuple[re.Match[str], int, int, bool]]:
-    """Each event block: its opening-tag match, body start and end, and whether it was closed."""
-    opens = list(_OPEN.finditer(masked))
-    blocks = []
-    for i, m in enumerate(opens):
-        limit = opens[i + 1].start() if i + 1 < len(opens) else len(masked)
-        close = _CLOSE.search(masked, m.end(), limit)
-        if close is not None:
-            blocks.append((m, m.end(), close.start(), True))
-            continue
-        # Unclosed: the body ends after the last closed child tag before the next event.
-        region = masked[m.end() : limit]
-        ends = [c.end() for c in re.finditer(r"</(?:" + "|".join(_FIELDS) + r")\s*>", region, re.I)]
-        if ends:
-            end = m.end() + max(ends)
-        else:
-            para = re.search(r"\n\s*\n", region)
-            end = m.end() + (para.start() if para else len(region))
-        blocks.append((m, m.end(), end, False))
-    return blocks
-
-
-def _block_end(masked: str, block: tuple[re.Match[str], int, int, bool]) -> int:
-    _, _, end, closed = block
-    if closed:
-        close = _CLOSE.match(masked, end)
-        return close.end() if close else end
-    return end
-
-
-def _children(masked: str, raw: str) -> tuple[dict[str, list[str]], list[str]]:
-    """Child tag contents by name (decoded later), and notes about unclosed children."""
-    found: dict[str, list[str]] = {}
-    notes: list[str] = []
-    opens = list(_CHILD_OPEN.finditer(masked))
-    skip_until = -1
-    for i, m in enumerate(opens):
-        if m.start() < skip_until:
-            continue
-        name = m.group(1).lower()
-        close = re.compile(rf"</{name}\s*>", re.IGNORECASE).search(masked, m.end())
-        if name == "alternatives":
-            end = close.start() if close else len(masked)
-            if close is None:
-                notes.append("unclosed <alternatives> tag")
-            found.setdefault(name, []).append(raw[m.end() : end])
-            skip_until = close.end() if close else len(masked)
-            continue
-        following = [o.start() for o in opens[i + 1 :] if o.start() >= m.end()]
-        nxt = following[0] if following else len(masked)
-        if close is not None and close.start() <= nxt:
-            found.setdefault(name, []).append(raw[m.end() : close.start()])
-            skip_until = close.end()
-        else:
-            notes.append(f"unclosed <{name}> tag")
-            found.setdefault(name, []).append(raw[m.end() : nxt])
-    return found, notes
-
-
 def _alternatives(contents: list[str]) -> list[str]:
     out: list[str] = []
     for content in contents:
-        masked = _mask(content)
-        items, _ = _children(masked, content)
+        masked = mask_cdata(content)
+        items, _ = child_tags(masked, content)
         if "alternative" in items:
-            out.extend(_decode(v) for v in items["alternative"])
+            out.extend(decode_text(v) for v in items["alternative"])
             continue
-        for line in _decode(content).splitlines():
-            item = _BULLET.sub("", line).strip()
+        for line in decode_text(content).splitlines():
+            item = BULLET.sub("", line).strip()
             if item:
                 out.append(item)
     return out
@@ -253,14 +158,14 @@ def parse(text: str, *, strict: bool = False) -> ParseResult:
     """
     if not isinstance(text, str):
         raise TraceParseError(f"`text` must be a string, got {type(text).__name__}")
-    masked = _mask(text)
+    masked = mask_cdata(text)
     trace_id, span_id = current_span_ids()
     events: list[Event] = []
     problems: list[ParseProblem] = []
-    starts = _line_starts(text)
-    for index, block in enumerate(_blocks(masked)):
+    starts = line_offsets(text)
+    for index, block in enumerate(event_blocks(masked)):
         m, start, end, closed = block
-        line, column = _position(starts, m.start())
+        line, column = locate(starts, m.start())
         notes: list[str] = []
         errors: list[str] = []
         if not closed:
@@ -290,12 +195,14 @@ def _build(
     m: re.Match[str], masked: str, raw: str, notes: list[str], errors: list[str], strict: bool
 ) -> dict[str, Any] | None:
     attrs_ = {
-        k.lower(): html.unescape(a or b or c) for k, a, b, c in _ATTR.findall(m.group("attrs"))
+        k.lower(): html.unescape(a or b or c) for k, a, b, c in ATTR.findall(m.group("attrs"))
     }
-    children, child_notes = _children(masked, raw)
+    children, child_notes = child_tags(masked, raw)
     notes.extend(child_notes)
     values = {
-        k: _decode(v[0]) for k, v in children.items() if k not in ("alternatives", "alternative")
+        k: decode_text(v[0])
+        for k, v in children.items()
+        if k not in ("alternatives", "alternative")
     }
     fields: dict[str, Any] = {}
     type_ = attrs_.get("type") or values.get("type")
@@ -312,7 +219,7 @@ def _build(
         if children:
             errors.append("no <decision>; say what was decided inside <decision>...</decision>")
             return None
-        decision = _decode(raw)
+        decision = decode_text(raw)
         if decision:
             notes.append("no <decision> tag; the event's text was used as the decision")
     fields["decision"] = decision
@@ -321,9 +228,9 @@ def _build(
         if "alternatives" in children:
             fields["alternatives"] = _alternatives(children["alternatives"])
             if "alternative" in children:
-                fields["alternatives"] += [_decode(v) for v in children["alternative"]]
+                fields["alternatives"] += [decode_text(v) for v in children["alternative"]]
         else:
-            fields["alternatives"] = [_decode(v) for v in children["alternative"]]
+            fields["alternatives"] = [decode_text(v) for v in children["alternative"]]
     for key in ("reasoning", "code_section", "spec_reference"):
         value = values.get(key) or attrs_.get(key)
         if value:
@@ -356,7 +263,7 @@ def _chain_fields(text: str) -> dict[str, Any]:
     m = re.search(r"<chain\b([^<>]*)>", text, re.IGNORECASE)
     if m is None:
         return {}
-    found = {k.lower(): html.unescape(a or b or c) for k, a, b, c in _ATTR.findall(m.group(1))}
+    found = {k.lower(): html.unescape(a or b or c) for k, a, b, c in ATTR.findall(m.group(1))}
     fields: dict[str, Any] = {}
     for key in ("id", "name", "created"):
         if key in found:
@@ -369,31 +276,3 @@ def _chain_fields(text: str) -> dict[str, Any]:
         if isinstance(metadata, dict):
             fields["metadata"] = metadata
     return fields
-
-
-def extract_code(text: str) -> str:
-    """``text`` without its ``<event>`` blocks and ``<chain>`` tags: the answer or code the
-    model wrote around its reasoning events.
-
-    >>> extract_code('<event type="pattern_applied"><decision>x</decision></event>\\ndef f(): ...')
-    'def f(): ...'
-    """
-    if not isinstance(text, str):
-        raise TraceParseError(f"`text` must be a string, got {type(text).__name__}")
-    masked = _mask(text)
-    cuts = [(b[0].start(), _block_end(masked, b)) for b in _blocks(masked)]
-    cuts += [(m.start(), m.end()) for m in _CLOSE.finditer(masked)]
-    cuts += [(m.start(), m.end()) for m in _CHAIN_TAG.finditer(masked)]
-    keep: list[str] = []
-    pos = 0
-    for start, end in sorted(cuts):
-        if start < pos:
-            pos = max(pos, end)
-            continue
-        keep.append(text[pos:start])
-        pos = end
-    keep.append(text[pos:])
-    out = "".join(keep)
-    out = re.sub(r"[ \t]+\n", "\n", out)
-    out = re.sub(r"\n{3,}", "\n\n", out)
-    return out.strip("\n")
