@@ -94,7 +94,7 @@ class SurvivalWindow:
         [1.0, 0.75, 0.75, 0.375, 0.0]
     """
 
-    __slots__ = ("_curve", "_data", "_size", "_times")
+    __slots__ = ("_curve", "_data", "_negated", "_size", "_times")
 
     def __init__(self, size: int = 2000) -> None:
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
@@ -103,6 +103,7 @@ class SurvivalWindow:
         self._data: deque[tuple[float, bool]] = deque(maxlen=size)
         self._times: list[float] = []
         self._curve: list[float] = []
+        self._negated: list[float] = []
 
     def __len__(self) -> int:
         return len(self._data)
@@ -140,6 +141,7 @@ class SurvivalWindow:
             times.append(last)
             curve.append(0.0)
         self._times, self._curve = times, curve
+        self._negated = [-v for v in curve]
 
     def sf(self, t_ms: float) -> float:
         """The Kaplan-Meier estimate of P(T > t)."""
@@ -156,10 +158,9 @@ class SurvivalWindow:
         if not self._data:
             raise ConfigurationError("the latency window is empty: observe some calls first")
         self._fit()
-        for t, s in zip(self._times, self._curve, strict=True):
-            if s <= 1.0 - p + 1e-12:
-                return t
-        return self._times[-1]
+        # The curve is non-increasing: bisect on its negation for the first S(t) <= 1 - p.
+        k = bisect.bisect_left(self._negated, -(1.0 - p + 1e-12))
+        return self._times[min(k, len(self._times) - 1)]
 
     def max(self) -> float:
         """The largest observation."""
