@@ -140,6 +140,11 @@ def test_socket_is_blocked(backend: str) -> None:
         ("import ctypes", "ctypes"),
         ("import os\nos.symlink('/etc/passwd', 'p')", "os.symlink"),
         ("import os\nos.kill(1, 9)", "os.kill"),
+        ("open('evil.so', 'wb').write(b'ELF')", "native library"),
+        (
+            "open('evil.txt', 'w').write('x')\nimport os\nos.rename('evil.txt', 'evil.so')",
+            "native library",
+        ),
     ],
 )
 def test_process_creation_is_blocked(backend: str, code: str, reason: str) -> None:

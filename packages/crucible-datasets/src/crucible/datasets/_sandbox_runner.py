@@ -68,6 +68,7 @@ _PATH_WRITE_EVENTS = (
     "shutil.copyfile",
     "shutil.move",
 )
+_NATIVE_SUFFIXES = (".so", ".pyd", ".dylib")
 _PATH_READ_EVENTS = ("os.listdir", "os.scandir", "os.chdir", "glob.glob", "os.walk")
 
 
@@ -105,6 +106,9 @@ def _install_guard(workdir: str, read_roots: tuple[str, ...], violations: list[s
                 return
             if writing and not _inside(path, write_roots):
                 deny(f"write outside the working directory: {realpath(path)}")
+            if writing and path.endswith(_NATIVE_SUFFIXES):
+                # A native extension written here and imported would run outside the hook.
+                deny(f"writing a native library: {realpath(path)}")
             if not _inside(path, readable):
                 deny(f"read outside the working directory: {realpath(path)}")
             return
@@ -120,6 +124,10 @@ def _install_guard(workdir: str, read_roots: tuple[str, ...], violations: list[s
                     os.fsdecode(arg), write_roots
                 ):
                     deny(f"{event} outside the working directory: {arg!r}")
+                if isinstance(arg, str | bytes | os.PathLike) and os.fsdecode(arg).endswith(
+                    _NATIVE_SUFFIXES
+                ):
+                    deny(f"{event} of a native library: {arg!r}")
         if event in _PATH_READ_EVENTS:
             target = args[0] if args else "."
             if isinstance(target, int):
