@@ -3,6 +3,7 @@ cascade save calls and money (seeded simulated models, so every number here is r
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,13 @@ def items(mmlu: Callable[..., list[Item]]) -> list[Item]:
     return mmlu(N_ITEMS, seed=0)
 
 
+@pytest.fixture(scope="module")
+def parallel(items: list[Item]) -> list[EnsembleResult]:
+    """Majority voting over all five members, computed once for the module."""
+    models = [SimulatedModel(p, seed=0) for p in PRESETS]
+    return asyncio.run(run(Ensemble(models, normalizer="letter"), items))
+
+
 async def run(ensemble: Ensemble, items: list[Item]) -> list[EnsembleResult]:
     return [await ensemble.predict(str(item.input), item=item) for item in items]
 
@@ -28,14 +36,12 @@ def accuracy(results: list[EnsembleResult], items: list[Item]) -> float:
     return sum(r.answer == it.expected for r, it in zip(results, items, strict=True)) / len(items)
 
 
-async def test_majority_beats_the_mean_member(items: list[Item]) -> None:
-    models = [SimulatedModel(p, seed=0) for p in PRESETS]
-    ensemble = Ensemble(models, normalizer="letter")
-    results = await run(ensemble, items)
+def test_majority_beats_the_mean_member(items: list[Item], parallel: list[EnsembleResult]) -> None:
+    results = parallel
     member_acc = [
         sum(r.members[i].answer == it.expected for r, it in zip(results, items, strict=True))
         / len(items)
-        for i in range(len(models))
+        for i in range(len(PRESETS))
     ]
     majority = accuracy(results, items)
     mean_member = sum(member_acc) / len(member_acc)
@@ -45,10 +51,9 @@ async def test_majority_beats_the_mean_member(items: list[Item]) -> None:
 
 
 async def test_sequential_early_stopping_saves_calls_without_changing_answers(
-    items: list[Item],
+    items: list[Item], parallel: list[EnsembleResult]
 ) -> None:
     models = [SimulatedModel(p, seed=0) for p in PRESETS]
-    parallel = await run(Ensemble(models, normalizer="letter"), items)
     sequential = await run(Ensemble(models, normalizer="letter", execution="sequential"), items)
     assert [r.answer for r in sequential] == [r.answer for r in parallel]
     calls_parallel = sum(r.calls for r in parallel)
@@ -61,9 +66,10 @@ async def test_sequential_early_stopping_saves_calls_without_changing_answers(
     assert stopped and all("early stop" in (m.skipped or "") for m in stopped[0].members[3:])
 
 
-async def test_cascade_costs_less_at_equal_accuracy(items: list[Item]) -> None:
+async def test_cascade_costs_less_at_equal_accuracy(
+    items: list[Item], parallel: list[EnsembleResult]
+) -> None:
     models = [SimulatedModel(p, seed=0) for p in PRESETS]
-    parallel = await run(Ensemble(models, normalizer="letter"), items)
     cascade_ensemble = Ensemble(models, normalizer="letter", execution="cascade")
     # Cheapest first, from the price table (input + output USD per 1M tokens):
     # llama-3 1.38, mixtral 1.40, gemini-pro 11.25, claude-3 90, gpt-4 90 (ties keep order).
