@@ -15,7 +15,6 @@ from fairlearn.metrics import (
 )
 from scipy import stats
 from sklearn.metrics import precision_score
-from statsmodels.stats.multitest import multipletests
 
 from crucible.fairness import (
     FairnessError,
@@ -114,7 +113,8 @@ def test_fisher_for_small_two_group_tables():
 
 def test_holm_matches_statsmodels():
     p = [0.01, 0.04, 0.03, 0.2, 0.001]
-    np.testing.assert_allclose(holm(p), multipletests(p, method="holm")[1], atol=1e-15)
+    # statsmodels 0.14: multipletests([0.01, 0.04, 0.03, 0.2, 0.001], method="holm")[1]
+    np.testing.assert_allclose(holm(p), [0.04, 0.09, 0.09, 0.2, 0.005], atol=1e-15)
 
 
 def test_bootstrap_is_seeded_and_ci_brackets_estimate(data):

@@ -73,6 +73,16 @@ def shapley_from_table(v: np.ndarray, d: int) -> np.ndarray:
     return phi
 
 
+def _subsets(d: int, s: int) -> np.ndarray:
+    """All size-``s`` subsets of ``d`` features as boolean rows (lexicographic order)."""
+    idx = np.fromiter(
+        itertools.chain.from_iterable(itertools.combinations(range(d), s)), dtype=np.int64
+    ).reshape(-1, s)
+    block = np.zeros((len(idx), d), dtype=bool)
+    np.put_along_axis(block, idx, True, axis=1)
+    return block
+
+
 def _sample_coalitions(
     d: int, n_samples: int, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -101,14 +111,12 @@ def _sample_coalitions(
         if remaining[s - 1] < 1.0:
             remaining = remaining / (1.0 - remaining[s - 1])
         w = weight[s - 1] / math.comb(d, s) / (2 if s <= n_paired else 1)
-        idx = np.array(list(itertools.combinations(range(d), s)), dtype=np.int64)
-        block = np.zeros((len(idx), d), dtype=bool)
-        np.put_along_axis(block, idx, True, axis=1)
+        block = _subsets(d, s)
         masks.append(block)
-        weights += [w] * len(idx)
+        weights += [w] * len(block)
         if s <= n_paired:
             masks.append(~block)
-            weights += [w] * len(idx)
+            weights += [w] * len(block)
     if full < n_sizes and left > 0:
         rest = weight[full:] / weight[full:].sum()
         n_draw = max(1, left // 2)
@@ -117,7 +125,12 @@ def _sample_coalitions(
         drawn = order < sizes[:, None]
         paired = drawn[sizes <= n_paired]
         drawn = np.concatenate([drawn, ~paired])[:left]
-        uniq, counts = np.unique(drawn, axis=0, return_counts=True)
+        if d <= 62:  # merge duplicates through an integer code per coalition (fast path)
+            codes = drawn.astype(np.int64) @ (np.int64(1) << np.arange(d, dtype=np.int64))
+            _, first, counts = np.unique(codes, return_index=True, return_counts=True)
+            uniq = drawn[first]
+        else:
+            uniq, counts = np.unique(drawn, axis=0, return_counts=True)
         masks.append(uniq)
         weights += list(counts / counts.sum() * weight[full:].sum())
     return np.concatenate(masks) if masks else np.zeros((0, d), bool), np.array(weights)
@@ -215,10 +228,11 @@ def kernel_shap(
     else:
         rng = Seeds(seed).generator("kernel_shap")
         masks, weights = _sample_coalitions(d, int(budget), rng)
-        ends = coalition_values(predict, xv, bg, np.array([np.zeros(d, bool), np.ones(d, bool)]))
-        v0, v1 = float(ends[0]), float(ends[1])
-        v = coalition_values(predict, xv, bg, masks)
-        phi = _solve_constrained(masks, weights, v, v0, v1)
+        # one batch: the empty and full coalitions first, then the sampled ones
+        ends = np.array([np.zeros(d, bool), np.ones(d, bool)])
+        v = coalition_values(predict, xv, bg, np.concatenate([ends, masks]))
+        v0, v1 = float(v[0]), float(v[1])
+        phi = _solve_constrained(masks, weights, v[2:], v0, v1)
         method = f"kernel_shap ({len(masks)} coalitions)"
     return Explanation(phi, v0, names, method, predict.n_evaluations, xv, v1)
 
