@@ -62,9 +62,10 @@ def shap_comparison(name: str, model) -> dict[str, object]:
         warnings.simplefilter("ignore")
         theirs = [explainer.shap_values(x, nsamples=BUDGET, l1_reg=False, silent=True) for x in xs]
     t_shap = time.perf_counter() - t0
-    err = lambda vals: float(
-        np.mean([np.abs(v - e).max() for v, e in zip(vals, exact, strict=True)])
-    )  # noqa: E731
+
+    def err(vals: list[np.ndarray]) -> float:
+        return float(np.mean([np.abs(v - e).max() for v, e in zip(vals, exact, strict=True)]))
+
     return {
         "model": name, "crucible_s": round(t_ours, 4), "shap_s": round(t_shap, 4),
         "speedup": round(t_shap / t_ours, 2),
