@@ -39,3 +39,17 @@ def test_readme_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert code is not None
     exec(compile(code.group(1), "README.md", "exec"), {"__name__": "__readme__"})
     assert "pass@1" in capsys.readouterr().out
+
+
+def test_import_is_light() -> None:
+    # sacrebleu and rouge-score (which imports nltk) load only when BLEU/ROUGE are used.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, crucible.datasets\n"
+        "heavy = [m for m in ('sacrebleu', 'rouge_score', 'nltk') if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
