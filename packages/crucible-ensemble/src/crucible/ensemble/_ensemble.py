@@ -92,7 +92,8 @@ class Ensemble:
         timeout_s: per-member time limit; a late member counts as failed with
             ``ProviderTimeoutError``. ``None``: no limit.
         hedging: the hedging policy for ``execution="hedged"`` (default ``percentile(95)``); each
-            member gets its own copy, so each learns its own latency.
+            member is hedged against itself (a :class:`~crucible.hedging.HedgedModel` with no
+            backups) and gets its own copy of the policy, so each learns its own latency.
         confidence_threshold: cascade accepts an answer at least this confident.
         agreement_threshold: cascade accepts when this share of two or more answers agree.
         costs: per-model cost estimates ordering the cascade (default: the models' price tables,

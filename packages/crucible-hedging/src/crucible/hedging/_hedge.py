@@ -315,7 +315,7 @@ async def hedged(
             if losers:
                 await asyncio.wait(losers)
             for t in tasks:
-                if not t.cancelled():
+                if t.done() and not t.cancelled():
                     t.exception()  # mark every failure as retrieved, even when we are unwinding
 
         attempts: list[Attempt] = []

@@ -47,6 +47,10 @@ class HedgedModel:
     ``latency_ms`` is the hedged latency, and ``raw`` holds the :class:`HedgeResult` (the winner's
     own raw response is ``raw.value.raw``).
 
+    A simulated model draws its latency from (seed, item, repeat), so a copy of the same
+    simulated model takes exactly as long as the original: hedge simulated calls to replicas with
+    different seeds (``SimulatedModel("gpt-4", seed=2)``), as a real provider's latency varies.
+
     Example:
         >>> import asyncio
         >>> from crucible.hedging import fixed
