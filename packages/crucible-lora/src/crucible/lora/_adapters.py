@@ -353,13 +353,7 @@ class AdapterRegistry:
                     f"`evidence.run_dir` {evidence.run_dir!r} is not a directory; link the "
                     "evaluation run directory that justifies the promotion"
                 )
-        if target is Stage.PRODUCTION:
-            on_record = any(e.passed for e in current.evidence)
-            if not ((evidence is not None and evidence.passed) or on_record):
-                raise PromotionError(
-                    f"promoting {adapter_id!r} to 'production' needs `evidence`: a passing "
-                    "evaluation (Evidence(run_dir, passed=True, summary)) on record"
-                )
+        # A failed evaluation is recorded too: it is evidence, even when it blocks the move.
         if evidence is not None:
             self._db.execute(
                 "INSERT INTO evidence VALUES (?, ?, ?, ?, ?, ?)",
@@ -372,6 +366,12 @@ class AdapterRegistry:
                     datetime.now(UTC).isoformat(),
                 ],
             )
+        if target is Stage.PRODUCTION:
+            if not any(e.passed for e in self._evidence(adapter_id)):
+                raise PromotionError(
+                    f"promoting {adapter_id!r} to 'production' needs `evidence`: a passing "
+                    "evaluation (Evidence(run_dir, passed=True, summary)) on record"
+                )
         self._db.execute("UPDATE adapters SET stage = ? WHERE id = ?", [target.value, adapter_id])
         return self.get(adapter_id)
 

@@ -128,6 +128,10 @@ class LocalBackend:
         train: bool,
     ) -> ForwardBackwardOutput:
         loss = parse_loss(loss_fn)
+        if isinstance(data, Datum) or not isinstance(data, Sequence):
+            raise ValidationError(
+                f"`data` must be a list of Datum, got {type(data).__name__}; wrap one in [ ]"
+            )
         data = list(data)
         if not data:
             raise ValidationError("`data` is empty; give at least one Datum")
