@@ -36,6 +36,11 @@ from crucible.ensemble import Ensemble
         ({"agreement_threshold": 0}, r"`agreement_threshold` must be in \(0, 1\]"),
         ({"hedging": "percentile"}, "`hedging` is used only with execution='hedged'"),
         ({"execution": "hedged", "hedging": "sometimes"}, "unknown `policy` 'sometimes'; valid:"),
+        ({"hedge_budget": object()}, "`hedge_budget` is used only with execution='hedged'"),
+        (
+            {"execution": "hedged", "hedge_budget": 3},
+            "`hedge_budget` must be a HedgeBudget or None",
+        ),
         ({"costs": [1, 2]}, r"`costs` must be 3 numbers"),
         ({"costs": [1, -2, 3]}, r"`costs\[1\]` must be a finite number >= 0"),
         ({"normalizer": "upper"}, "unknown `normalizer` 'upper'"),

@@ -11,7 +11,7 @@ import pytest
 from crucible.core import Item, Model, ProviderTimeoutError, RateLimitError, ServerError, Usage
 from crucible.core import semconv as sc
 from crucible.ensemble import Ensemble, EnsembleResult, QuorumNotMetError
-from crucible.hedging import HedgeResult, fixed, run_virtual
+from crucible.hedging import HedgeBudget, HedgeResult, fixed, run_virtual
 
 
 def test_is_a_model(fake: Any) -> None:
@@ -116,6 +116,27 @@ async def test_hedged_execution_hedges_each_member(fake: Any) -> None:
     # Each member owns its policy copy, so each learns its own latency.
     policies = [m.policy for m in ensemble._callers]  # type: ignore[attr-defined]
     assert policies[0] is not policies[1]
+
+
+def test_shared_hedge_budget_throttles_members(fake: Any) -> None:
+    members = [fake("a", "A", hang_first=True), fake("b", "A", hang_first=True)]
+    budget = HedgeBudget(ratio=0.0, burst=1)
+    ensemble = Ensemble(
+        members,
+        normalizer="letter",
+        execution="hedged",
+        hedging=fixed(0),
+        hedge_budget=budget,
+        timeout_s=5,
+    )
+    result = run_virtual(ensemble.predict("q"))  # the 5 s timeout passes on a simulated clock
+    raws = [m.completion.raw if m.completion is not None else None for m in result.members]
+    # One credit for two members: one member hedged and answered, the other stayed on its
+    # hanging first call, was throttled, and timed out.
+    assert budget.hedges == 1
+    assert sum(r is not None and r.hedge_fired for r in raws) == 1
+    assert isinstance(next(iter(result.errors.values())), ProviderTimeoutError)
+    assert result.answer == "A"
 
 
 async def test_cascade_escalates_with_reasons(fake: Any) -> None:

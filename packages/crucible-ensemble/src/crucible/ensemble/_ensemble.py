@@ -34,7 +34,7 @@ from crucible.ensemble._members import (
 from crucible.ensemble._normalize import Normalizer, NormalizerName, resolve_normalizer
 from crucible.ensemble._result import EnsembleResult, MemberResult, QuorumNotMetError
 from crucible.ensemble._voting import VotingName, completion_confidence, resolve_voting
-from crucible.hedging import HedgedModel, HedgePolicy, percentile, resolve_policy
+from crucible.hedging import HedgeBudget, HedgedModel, HedgePolicy, percentile, resolve_policy
 
 __all__ = ["Ensemble", "WeightFit"]
 
@@ -94,6 +94,8 @@ class Ensemble:
         hedging: the hedging policy for ``execution="hedged"`` (default ``percentile(95)``); each
             member is hedged against itself (a :class:`~crucible.hedging.HedgedModel` with no
             backups) and gets its own copy of the policy, so each learns its own latency.
+        hedge_budget: one :class:`~crucible.hedging.HedgeBudget` shared by every member's
+            hedges (extra requests and extra dollars), for ``execution="hedged"``.
         confidence_threshold: cascade accepts an answer at least this confident.
         agreement_threshold: cascade accepts when this share of two or more answers agree.
         costs: per-model cost estimates ordering the cascade (default: the models' price tables,
@@ -122,6 +124,7 @@ class Ensemble:
         quorum: int | None = None,
         timeout_s: float | None = 120.0,
         hedging: HedgePolicy | str | None = None,
+        hedge_budget: HedgeBudget | None = None,
         confidence_threshold: float = 0.8,
         agreement_threshold: float = 1.0,
         costs: Sequence[float] | None = None,
@@ -172,17 +175,26 @@ class Ensemble:
         self.agreement_threshold = check_number(
             "agreement_threshold", agreement_threshold, 0, 1, open_low=True
         )
-        if hedging is not None and self.execution is not ExecutionName.HEDGED:
+        for argument, value in (("hedging", hedging), ("hedge_budget", hedge_budget)):
+            if value is not None and self.execution is not ExecutionName.HEDGED:
+                raise ConfigurationError(
+                    f"`{argument}` is used only with execution='hedged' "
+                    f"(got execution={self.execution.value!r})"
+                )
+        if hedge_budget is not None and not isinstance(hedge_budget, HedgeBudget):
             raise ConfigurationError(
-                f"`hedging` is used only with execution='hedged' (got execution={self.execution.value!r})"
+                f"`hedge_budget` must be a HedgeBudget or None, got {hedge_budget!r:.80}"
             )
+        self.hedge_budget = hedge_budget
         self.hedging: HedgePolicy | None = None
         self._callers: tuple[Model, ...] = self.models
         if self.execution is ExecutionName.HEDGED:
             policy = resolve_policy(hedging) if hedging is not None else percentile(95)
             self.hedging = policy
             self._callers = tuple(
-                HedgedModel(m, policy=copy.deepcopy(policy), name=f"hedged({label})")
+                HedgedModel(
+                    m, policy=copy.deepcopy(policy), budget=hedge_budget, name=f"hedged({label})"
+                )
                 for m, label in zip(self.models, self.labels, strict=True)
             )
         ranks: list[float | None]
