@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as _dt
 import math
 import random
 import time
@@ -38,8 +37,9 @@ _TRACER = trace.get_tracer("crucible.harness")
 _DEFAULT_OUTPUT_TOKENS = 256
 
 
-def _now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.UTC)
+def _now() -> float:
+    """Seconds since the epoch; the store turns them into UTC timestamps in its own thread."""
+    return time.time()
 
 
 def model_key(cond: Condition, model: Any) -> str:
@@ -74,8 +74,9 @@ class CostModel:
 
     def estimate(self, prompt_tokens: int) -> CallEstimate:
         out = self.output_guess()
-        if self.price is not None:
-            usd: float | None = self.price.cost(Usage(prompt_tokens, out)).total_usd
+        price = self.price
+        if price is not None:
+            usd: float | None = (prompt_tokens * price.input + out * price.output) / 1e6
         elif self.priced_calls:
             usd = self.cost / self.priced_calls
         else:
@@ -160,7 +161,9 @@ class TrialRunner:
         if timeout is None:
             return await self._call(cond, item, prompt, repeat, attempt)
         try:
-            return await asyncio.wait_for(self._call(cond, item, prompt, repeat, attempt), timeout)
+            # asyncio.timeout cancels the call in place (wait_for would wrap it in a new task).
+            async with asyncio.timeout(timeout):
+                return await self._call(cond, item, prompt, repeat, attempt)
         except TimeoutError as exc:
             if isinstance(exc, ProviderError):
                 raise
@@ -173,12 +176,13 @@ class TrialRunner:
         self, cond: Condition, item: Item, repeat: int, order: int
     ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         """Run one trial; ``None`` when the budget stopped it before it finished."""
-        with _TRACER.start_as_current_span(f"trial {cond.name}") as span:
-            if span.is_recording():
-                span.set_attribute(sc.CRUCIBLE_EXPERIMENT_ID, self.experiment_id)
-                span.set_attribute(sc.CRUCIBLE_CONDITION, cond.name)
-                span.set_attribute(sc.CRUCIBLE_ITEM_ID, item.id)
-                span.set_attribute(sc.CRUCIBLE_REPEAT, repeat)
+        attributes = {
+            sc.CRUCIBLE_EXPERIMENT_ID: self.experiment_id,
+            sc.CRUCIBLE_CONDITION: cond.name,
+            sc.CRUCIBLE_ITEM_ID: item.id,
+            sc.CRUCIBLE_REPEAT: repeat,
+        }
+        with _TRACER.start_as_current_span(f"trial {cond.name}", attributes=attributes) as span:
             outcome = await self._attempts(cond, item, repeat, order)
             if outcome is not None and span.is_recording():
                 record, _ = outcome

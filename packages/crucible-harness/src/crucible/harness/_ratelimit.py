@@ -116,6 +116,8 @@ class ModelLimiter:
 
     async def acquire(self, tokens: int) -> float:
         """Wait until a call may start; returns the seconds waited."""
+        if self._requests is None and self._tokens is None and self._paused_until == 0.0:
+            return 0.0  # unlimited and never throttled: no lock, no clock
         waited = 0.0
         async with self._lock:
             while True:
