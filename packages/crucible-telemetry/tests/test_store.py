@@ -220,3 +220,40 @@ def test_committed_batches_survive_kill_9(tmp_path: Path) -> None:
     assert frame.height >= 25 * seen
     assert frame.height % 25 == 0
     assert sorted(int(i) for i in frame["item_id"]) == list(range(frame.height))
+
+
+def test_flush_waits_for_a_batch_another_thread_is_writing() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    provider = TracerProvider()
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    with provider.get_tracer("t").start_as_current_span("chat m") as span:
+        span.set_attribute("gen_ai.request.model", "m")
+    (ended,) = exporter.get_finished_spans()
+
+    class SlowStore(MemoryStore):
+        entered = threading.Event()
+        release = threading.Event()
+
+        def _write(self, table: object) -> None:
+            self.entered.set()
+            assert self.release.wait(10)
+            super()._write(table)  # type: ignore[arg-type]
+
+    store = SlowStore()
+    store.append(ended, "e")
+    first = threading.Thread(target=store.flush)  # takes the batch, then stalls writing it
+    first.start()
+    assert store.entered.wait(10)
+    seen: list[int] = []
+    second = threading.Thread(target=lambda: (store.flush(), seen.append(store.batches_committed)))
+    second.start()
+    second.join(0.5)  # a flush that returned here would have returned before the commit
+    store.release.set()
+    first.join(10)
+    second.join(10)
+    assert seen == [1]
+    assert store.frame()["model"].to_list() == ["m"]

@@ -6,6 +6,7 @@ import os
 import re
 import threading
 import time
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +31,19 @@ def _check_thresholds(batch_size: int, flush_interval_s: float) -> None:
         raise StoreError(f"`batch_size` must be a positive integer, got {batch_size!r}")
     if not isinstance(flush_interval_s, int | float) or not flush_interval_s > 0:
         raise StoreError(f"`flush_interval_s` must be a positive number, got {flush_interval_s!r}")
+
+
+def _run_timer(ref: weakref.ref[Store], stop: threading.Event, interval: float) -> None:
+    while not stop.wait(interval / 2):
+        store = ref()
+        if store is None:
+            return
+        if time.monotonic() - store._last_flush >= interval and store._pending:
+            try:
+                store.flush()
+            except StoreError:
+                return
+        del store
 
 
 class Store(ABC):
@@ -99,16 +113,22 @@ class Store(ABC):
         return frame.height
 
     def flush(self) -> int:
-        """Commit every pending span now; returns how many event rows were committed."""
-        with self._lock:
-            spans, self._pending = self._pending, []
-            self._last_flush = time.monotonic()
-        if not spans:
-            return 0
-        table = spans_to_arrow(spans)
+        """Commit every pending span now; returns how many event rows were committed.
+
+        When it returns, every span appended before the call is committed, including a batch
+        another thread (the background timer) had already taken.
+        """
+        # The write lock is taken first and held until the batch is written, so a flush never
+        # returns while an earlier batch is still on its way to the backend.
         with self._write_lock:
+            with self._lock:
+                spans, self._pending = self._pending, []
+                self._last_flush = time.monotonic()
+            if not spans:
+                return 0
             if self._closed and not self._closing:
                 raise StoreClosedError(f"cannot flush: {self!r} is closed")
+            table = spans_to_arrow(spans)
             self._write(table)
             self._count_commit()
         return int(table.num_rows)
@@ -146,18 +166,15 @@ class Store(ABC):
         with self._lock:
             if self._timer is not None or self._closed:
                 return
+            # The thread holds the store weakly, so a store nobody references can be collected
+            # (and its connection released) without waiting for interpreter exit.
             self._timer = threading.Thread(
-                target=self._run_timer, name=f"crucible-telemetry-flush-{id(self):x}", daemon=True
+                target=_run_timer,
+                args=(weakref.ref(self), self._stop, self.flush_interval_s),
+                name=f"crucible-telemetry-flush-{id(self):x}",
+                daemon=True,
             )
             self._timer.start()
-
-    def _run_timer(self) -> None:
-        while not self._stop.wait(self.flush_interval_s / 2):
-            if time.monotonic() - self._last_flush >= self.flush_interval_s and self._pending:
-                try:
-                    self.flush()
-                except StoreError:
-                    return
 
     def close(self) -> None:
         """Commit pending rows and release the backend; further use raises StoreClosedError."""
@@ -292,6 +309,8 @@ class DuckDBStore(Store):
         except BaseException:
             self._con.close()
             raise
+        # A store dropped or left open at interpreter exit still releases its connection.
+        self._finalizer = weakref.finalize(self, self._con.close)
 
     def __repr__(self) -> str:
         return f"DuckDBStore({str(self.path)!r}, table={self.table!r})"
@@ -368,4 +387,5 @@ class DuckDBStore(Store):
             return _frame(_arrow(self._con.sql(query)))
 
     def _release(self) -> None:
+        self._finalizer.detach()
         self._con.close()
