@@ -176,7 +176,7 @@ class TrialRunner:
         self, cond: Condition, item: Item, repeat: int, order: int
     ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         """Run one trial; ``None`` when the budget stopped it before it finished."""
-        attributes = {
+        attributes: dict[str, str | int] = {
             sc.CRUCIBLE_EXPERIMENT_ID: self.experiment_id,
             sc.CRUCIBLE_CONDITION: cond.name,
             sc.CRUCIBLE_ITEM_ID: item.id,
