@@ -147,3 +147,16 @@ def test_empty_intersections_are_named_not_rows(data):
         d = demographic_parity(y, [1, 0, 0, 1] * 5, sens, n_boot=50)
     assert d.excluded == {"b|M": "empty intersection: no rows"}
     assert "b|M" not in group_metrics(y, y, sens)["group"].to_list()
+
+
+def test_series_inputs_pandas_and_polars(data):
+    ref = group_metrics(data["y_true"], data["y_pred"], data["race"])
+    pd_series = group_metrics(
+        pd.Series(data["y_true"]), pd.Series(data["y_pred"]), pd.Series(data["race"], name="race")
+    )
+    pl_series = group_metrics(
+        pl.Series(data["y_true"]), pl.Series(data["y_pred"]), pl.Series("race", data["race"])
+    )
+    assert pd_series["attribute"][0] == pl_series["attribute"][0] == "race"
+    assert pd_series.drop("attribute").equals(ref.drop("attribute"))
+    assert pl_series.drop("attribute").equals(ref.drop("attribute"))

@@ -379,15 +379,16 @@ def _finish(
     else:
         passes = bool(np.isfinite(difference) and difference <= threshold)
         rule = f"difference ≤ {threshold:g}"
-    defined = by_group.filter(pl.col("value").is_not_null())
     extremes = ""
-    if defined.height:
-        top = defined.sort("value", descending=True).row(0, named=True)
-        low = defined.sort("value").row(0, named=True)
-        extremes = (
-            f" Highest {top['metric']}: {top['group']} ({top['value']:.3f}); lowest: "
-            f"{low['group']} ({low['value']:.3f})."
-        )
+    for part in by_group["metric"].unique(maintain_order=True).to_list():
+        defined = by_group.filter(pl.col("value").is_not_null() & (pl.col("metric") == part))
+        if defined.height:
+            top = defined.sort("value", descending=True).row(0, named=True)
+            low = defined.sort("value").row(0, named=True)
+            extremes += (
+                f" Highest {part}: {top['group']} ({top['value']:.3f}); lowest: "
+                f"{low['group']} ({low['value']:.3f})."
+            )
     text = (
         f"{criterion.value} on {metric}: difference {difference:.4f} "
         f"({confidence:.0%} CI {ci[0]:.4f} to {ci[1]:.4f}), ratio {ratio:.4f} "
