@@ -141,7 +141,7 @@ async def test_state_round_trip_restores_weights_and_optimizer(
 
 
 async def test_bad_checkpoint_paths(backend: LocalBackend, tmp_path: Path) -> None:
-    with pytest.raises(CheckpointError, match="`path` .* does not exist"):
+    with pytest.raises(CheckpointError, match=r"`path` .* does not exist"):
         await backend.load_state(str(tmp_path / "missing.safetensors"))
     with pytest.raises(CheckpointError, match="is not a file"):
         await backend.load_state(str(tmp_path))
@@ -161,13 +161,13 @@ async def test_bad_checkpoint_paths(backend: LocalBackend, tmp_path: Path) -> No
         await backend.save_state("../escape")
 
 
-async def test_a_partially_written_checkpoint_is_never_loaded(backend: LocalBackend) -> None:
-    path = Path(await backend.save_state("good"))
+def test_a_partially_written_checkpoint_is_never_loaded(backend: LocalBackend) -> None:
+    path = Path(asyncio.run(backend.save_state("good")))
     whole = path.read_bytes()
     truncated = path.with_name("cut.safetensors")
     truncated.write_bytes(whole[: len(whole) // 2])
     with pytest.raises(CheckpointError, match="not a readable safetensors"):
-        await backend.load_state(str(truncated))
+        asyncio.run(backend.load_state(str(truncated)))
     # Writes go through a temporary file: no stray files are left beside the checkpoint.
     assert sorted(p.name for p in path.parent.iterdir()) == ["cut.safetensors", "good.safetensors"]
 

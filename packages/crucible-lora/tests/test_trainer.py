@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import signal
@@ -157,7 +158,7 @@ WORKER = textwrap.dedent(
 )
 
 
-async def test_kill_9_then_resume_repeats_and_loses_no_step(tmp_path: Path) -> None:
+def test_kill_9_then_resume_repeats_and_loses_no_step(tmp_path: Path) -> None:
     (tmp_path / "tests_task.py").write_text(f"TASK = {TASK!r}\n")
     (tmp_path / "worker.py").write_text(WORKER)
     ckpt = tmp_path / "run"
@@ -192,9 +193,9 @@ async def test_kill_9_then_resume_repeats_and_loses_no_step(tmp_path: Path) -> N
         )
 
     resumed_backend = LocalBackend(cfg, checkpoint_dir=ckpt / "states")
-    resumed = await trainer(resumed_backend, ckpt).fit(TASK)
+    resumed = asyncio.run(trainer(resumed_backend, ckpt).fit(TASK))
     clean_backend = LocalBackend(cfg, checkpoint_dir=tmp_path / "clean-states")
-    clean = await trainer(clean_backend, tmp_path / "clean").fit(TASK)
+    clean = asyncio.run(trainer(clean_backend, tmp_path / "clean").fit(TASK))
 
     assert resumed.resumed_from == 2
     assert [r.step for r in resumed.history] == list(range(1, 10))

@@ -366,12 +366,11 @@ class AdapterRegistry:
                     datetime.now(UTC).isoformat(),
                 ],
             )
-        if target is Stage.PRODUCTION:
-            if not any(e.passed for e in self._evidence(adapter_id)):
-                raise PromotionError(
-                    f"promoting {adapter_id!r} to 'production' needs `evidence`: a passing "
-                    "evaluation (Evidence(run_dir, passed=True, summary)) on record"
-                )
+        if target is Stage.PRODUCTION and not any(e.passed for e in self._evidence(adapter_id)):
+            raise PromotionError(
+                f"promoting {adapter_id!r} to 'production' needs `evidence`: a passing "
+                "evaluation (Evidence(run_dir, passed=True, summary)) on record"
+            )
         self._db.execute("UPDATE adapters SET stage = ? WHERE id = ?", [target.value, adapter_id])
         return self.get(adapter_id)
 
