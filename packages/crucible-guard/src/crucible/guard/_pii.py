@@ -153,9 +153,15 @@ def _ipv6(value: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _phone(value: str) -> bool:
-    digits = sum(c.isdigit() for c in value)
-    if not 7 <= digits <= 15:
+    digits = "".join(c for c in value if c.isdigit())
+    if not 7 <= len(digits) <= 15:
         return False
+    if not value.startswith("+"):
+        # National numbers are read as US (NANP): ten digits, or eleven after a leading 1, with
+        # area code and exchange starting 2-9 — checked here before the (slower) full parse.
+        national = digits[1:] if len(digits) == 11 and digits[0] == "1" else digits
+        if len(national) != 10 or national[0] in "01" or national[3] in "01":
+            return False
     try:
         number = phonenumbers.parse(value, None if value.startswith("+") else "US")
     except phonenumbers.NumberParseException:
@@ -199,7 +205,7 @@ def _kind(
 _MAX_KEY_BLOCK = 8192
 _PHONE_SEP = re.compile(r"[ .-]")
 #: Kinds whose greedy candidate may run into a neighbouring number: shorter prefixes are tried.
-_SHRINKABLE = frozenset({"phone", "credit_card"})
+_SHRINKABLE = frozenset({"phone"})
 _NOT_WORD_BEFORE = r"(?<![\w+])"
 #: PII kinds, most specific first (on overlap the earlier, more confident finding wins).
 _PII_KINDS: tuple[_Kind, ...] = (
@@ -208,8 +214,8 @@ _PII_KINDS: tuple[_Kind, ...] = (
         r"(?<![\w.%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![\w-])",
         0.95,
     ),
-    _kind("credit_card", r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])", 0.95, _card),
     _kind("iban", r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b", 0.95, _iban),
+    _kind("credit_card", r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\d-])", 0.95, _card),
     _kind("ssn", r"(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])", 0.9, _ssn),
     _kind(
         "ssn",
@@ -330,6 +336,14 @@ def find_pii(text: str, types: Iterable[str] | None = None) -> list[Finding]:
                 if stop >= 0:
                     end = stop + 5
                     value = text[start:end]
+            if (
+                kind.name == "phone"
+                and value[0].isdigit()
+                and start >= 2
+                and text[start - 1] in " .-"
+                and text[start - 2].isdigit()
+            ):
+                continue  # the tail of a longer run of digit groups (an account number), not a phone
             candidates = [value]
             if kind.name in _SHRINKABLE:
                 # A greedy candidate can swallow a neighbouring number ("(212) 555-0123 123-45-6789"):
@@ -338,10 +352,11 @@ def find_pii(text: str, types: Iterable[str] | None = None) -> list[Finding]:
                 candidates += [value[:c] for c in reversed(cuts)]
             for value in candidates:
                 end = start + len(value)
-                if not kind.valid(value):
-                    continue
+                # The overlap test is cheap and the validators are not: test it first.
                 i = bisect.bisect_left(taken, (start, end))
                 if (i > 0 and taken[i - 1][1] > start) or (i < len(taken) and taken[i][0] < end):
+                    continue
+                if not kind.valid(value):
                     continue
                 taken.insert(i, (start, end))
                 found.append(Finding(kind.name, start, end, value, kind.confidence))
