@@ -52,22 +52,29 @@ def _boot_means(samples: list[np.ndarray], n_boot: int, rng: np.random.Generator
 
     Indices are drawn per chunk, sample after sample, in the order scipy.stats.bootstrap uses
     with ``batch=resample_chunk(max n)``, so both give the same distribution for one seed.
+    The gathered values go into one reused buffer per sample (no allocation per chunk), and
+    ``take(mode="clip")`` skips the bounds check the indices cannot fail.
     """
     chunk = resample_chunk(max(s.size for s in samples))
+    buffers = [np.empty((min(chunk, n_boot), s.size)) for s in samples]
     out = np.empty(n_boot)
     for start in range(0, n_boot, chunk):
         size = min(chunk, n_boot - start)
-        theta = rng_means(samples[0], size, rng)
+        theta = _chunk_means(samples[0], size, rng, buffers[0])
         if len(samples) == 2:
-            theta -= rng_means(samples[1], size, rng)
+            theta -= _chunk_means(samples[1], size, rng, buffers[1])
         out[start : start + size] = theta
     return out
 
 
-def rng_means(x: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+def _chunk_means(
+    x: np.ndarray, size: int, rng: np.random.Generator, buffer: np.ndarray
+) -> np.ndarray:
     """Means of ``size`` bootstrap resamples of ``x``."""
     idx = rng.integers(0, x.size, (size, x.size))
-    result: np.ndarray = x[idx].mean(axis=-1)
+    gathered = buffer[:size]
+    np.take(x, idx, mode="clip", out=gathered)
+    result: np.ndarray = gathered.mean(axis=-1)
     return result
 
 
