@@ -111,6 +111,17 @@ def test_fisher_for_small_two_group_tables():
     assert p == pytest.approx(stats.fisher_exact(table).pvalue)
 
 
+def test_freeman_halton_for_small_many_group_tables():
+    table = np.array([[3, 1], [0, 4], [2, 2]])
+    p, name = rate_test(table)
+    assert name == "Fisher–Freeman–Halton (Monte Carlo, 9 999 tables)"
+    # scipy 1.17: stats.fisher_exact(table, method=MonteCarloMethod(n_resamples=9999, rng=default_rng(0)))
+    method = stats.MonteCarloMethod(n_resamples=9999, rng=np.random.default_rng(0))
+    assert p == stats.fisher_exact(table, method=method).pvalue
+    # exact Freeman–Halton p by enumerating every table with these margins: 0.212121...
+    assert p == pytest.approx(0.2121212121, abs=0.02)
+
+
 def test_holm_matches_statsmodels():
     p = [0.01, 0.04, 0.03, 0.2, 0.001]
     # statsmodels 0.14: multipletests([0.01, 0.04, 0.03, 0.2, 0.001], method="holm")[1]

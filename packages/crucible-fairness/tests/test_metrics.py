@@ -31,7 +31,7 @@ FAIRLEARN = {
 
 def test_intersections_match_fairlearn_metricframe(data):
     sens = pd.DataFrame({"race": data["race"], "sex": data["sex"]})
-    # fairlearn 0.13: MetricFrame(metrics=FAIRLEARN, y_true, y_pred, sensitive_features=DataFrame)
+    # fairlearn 0.15: MetricFrame(metrics=FAIRLEARN, y_true, y_pred, sensitive_features=DataFrame)
     mf = MetricFrame(
         metrics=FAIRLEARN, y_true=data["y_true"], y_pred=data["y_pred"], sensitive_features=sens
     )
