@@ -53,8 +53,10 @@ def bare_sdk() -> float:
     _emit(provider, SPANS)
     processor.force_flush()
     elapsed = time.perf_counter() - start
-    assert len(exporter.get_finished_spans()) == SPANS
     provider.shutdown()
+    exported = len(exporter.get_finished_spans())
+    if exported != SPANS:
+        raise RuntimeError(f"bare SDK exported {exported} of {SPANS} spans")
     return SPANS / elapsed
 
 
@@ -65,8 +67,10 @@ def with_capture(directory: Path, round_: int) -> float:
     with capture("bench", store=store, tracer_provider=provider):
         _emit(provider, SPANS)
     elapsed = time.perf_counter() - start
-    assert store.frame(["experiment"]).height == SPANS
+    stored = store.frame(["experiment"]).height
     store.close()
+    if stored != SPANS:
+        raise RuntimeError(f"capture stored {stored} of {SPANS} spans")
     provider.shutdown()
     return SPANS / elapsed
 
