@@ -29,6 +29,11 @@ __all__ = ["load_run", "run", "run_sync", "schedule"]
 
 Spec = tuple[Condition, Item, int, int]
 
+#: Group commits: at most one per interval (a commit costs a few milliseconds whatever its
+#: size), sooner when this many trials wait. Trials waiting for their commit are in flight.
+COMMIT_INTERVAL_S = 0.05
+COMMIT_MAX_BATCH = 1000
+
 
 def schedule(experiment: Experiment) -> list[tuple[str, str, int]]:
     """Every (condition, item id, repeat) in the order the runner starts them.
@@ -172,12 +177,19 @@ class _Run:
             self.queue.put_nowait(outcome)
 
     async def writer(self) -> None:
+        """Commit finished trials in groups: whatever finished while the previous commit ran,
+        at most one commit per ``COMMIT_INTERVAL_S`` (each commit has a fixed cost)."""
         queue = self.queue
+        loop = asyncio.get_running_loop()
         done = False
+        last = 0.0
         while not done:
             first = await queue.get()
             batch = [] if first is None else [first]
             done = first is None
+            linger = last + COMMIT_INTERVAL_S - loop.time()
+            if not done and linger > 0 and queue.qsize() < COMMIT_MAX_BATCH:
+                await asyncio.sleep(linger)
             while not queue.empty():
                 nxt = queue.get_nowait()
                 if nxt is None:
@@ -189,6 +201,7 @@ class _Run:
             trials = [t for t, _ in batch]
             attempts = [a for _, rows in batch for a in rows]
             await asyncio.to_thread(self.store.commit, trials, attempts)
+            last = loop.time()
             self.committed += len(trials)
             self.errors += sum(1 for t in trials if t["error_type"] is not None)
             self.cost += sum(t["cost_usd"] or 0.0 for t in trials)
