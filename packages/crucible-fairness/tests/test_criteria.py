@@ -197,3 +197,19 @@ def test_bad_options(kwargs, message):
 def test_single_group_is_an_error():
     with pytest.raises(FairnessError, match="at least 2 are needed"):
         demographic_parity([0, 1, 1], [0, 1, 0], ["a", "a", "a"])
+
+
+def test_single_row_group_gets_no_ci():
+    y_true = [1] * 30 + [1] + [0] * 31
+    y_pred = [1, 0] * 15 + [1] + [0, 1] * 15 + [0]
+    sens = ["a"] * 30 + ["b"] + ["a"] * 31
+    d = _quiet(equal_opportunity, y_true, y_pred, sens, n_boot=50)
+    b = d.by_group.filter(d.by_group["group"] == "b").row(0, named=True)
+    assert b["n"] == 1 and b["value"] == 1.0
+    assert b["ci_low"] is None and b["ci_high"] is None
+    assert any("single row" in n for n in d.notes)
+
+
+def test_calibration_rejects_non_numeric_probabilities():
+    with pytest.raises(FairnessError, match="`y_prob` must hold numbers"):
+        calibration([0, 1], ["low", "high"], ["a", "b"])

@@ -17,7 +17,7 @@ import numpy as np
 import polars as pl
 
 from crucible.core import Seeds
-from crucible.fairness._data import FairnessError
+from crucible.fairness._data import FairnessError, as_binary, as_probability
 from crucible.fairness._metrics import (
     Binning,
     GroupCounts,
@@ -266,13 +266,18 @@ def _rate_disparity(
         k = 0
         for i, label in enumerate(labels):
             lo, hi = _interval(bvalues[:, i], confidence) if keep[i] else (np.nan, np.nan)
+            with_ci = bool(keep[i] and den[i] >= 2)
+            if keep[i] and not with_ci:
+                notes.append(
+                    f"group {label!r} has a single row for {metric.value}: its CI is not reported"
+                )
             row = {
                 "group": label,
                 "metric": metric.value,
                 "value": None if not keep[i] else float(values[i]),
                 "n": int(den[i]),
-                "ci_low": None if not keep[i] else lo,
-                "ci_high": None if not keep[i] else hi,
+                "ci_low": lo if with_ci else None,
+                "ci_high": hi if with_ci else None,
                 "p_value": None,
                 "p_adjusted": None,
             }
@@ -528,7 +533,8 @@ def calibration(
     p-value comes from a permutation test of group labels. Passes when the difference is at most
     ``threshold``.
     """
-    prob = np.asarray(y_prob, dtype=np.float64) if not hasattr(y_prob, "to_numpy") else y_prob
-    y_pred = (np.asarray(prob) >= 0.5).astype(np.int8) if np.ndim(prob) == 1 else prob
-    gc = GroupCounts.build(y_true, y_pred, sensitive, y_prob=y_prob, n_bins=n_bins, binning=binning)
+    yt = as_binary(y_true, "y_true")
+    prob = as_probability(y_prob, "y_prob", yt.size)
+    y_pred = (prob >= 0.5).astype(np.int8)
+    gc = GroupCounts.build(yt, y_pred, sensitive, y_prob=prob, n_bins=n_bins, binning=binning)
     return evaluate(gc, Criterion.CALIBRATION, threshold=threshold, ci=ci, n_boot=n_boot, seed=seed)

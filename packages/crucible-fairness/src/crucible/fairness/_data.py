@@ -74,7 +74,10 @@ def as_binary(values: Any, name: str, n: int | None = None) -> np.ndarray:
 
 def as_probability(values: Any, name: str, n: int) -> np.ndarray:
     """``values`` as float64 probabilities in [0, 1], or a :class:`FairnessError`."""
-    arr = _to_numpy(values, name).astype(np.float64, copy=False)
+    try:
+        arr = _to_numpy(values, name).astype(np.float64, copy=False)
+    except (TypeError, ValueError) as exc:
+        raise FairnessError(f"`{name}` must hold numbers in [0, 1]: {exc}") from exc
     if arr.ndim != 1 or arr.size != n:
         raise FairnessError(
             f"`{name}` must be one-dimensional with {n} rows (one per label), got shape {arr.shape}"
@@ -204,7 +207,10 @@ def check_lengths(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def as_float_array(values: npt.ArrayLike | Sequence[float], name: str) -> np.ndarray:
-    arr = _to_numpy(values, name).astype(np.float64, copy=False)
+    try:
+        arr = _to_numpy(values, name).astype(np.float64, copy=False)
+    except (TypeError, ValueError) as exc:
+        raise FairnessError(f"`{name}` must hold numbers: {exc}") from exc
     if np.isnan(arr).any():
         raise FairnessError(f"`{name}` contains NaN; drop or impute those rows first")
     return arr

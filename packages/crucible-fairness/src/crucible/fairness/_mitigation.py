@@ -82,6 +82,17 @@ class GroupThresholds:
     expected_accuracy: float
     rates: dict[str, tuple[float, ...]]
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "constraint": self.constraint,
+            "expected_accuracy": self.expected_accuracy,
+            "rates": {k: list(v) for k, v in self.rates.items()},
+            "rules": {
+                k: {"edges": r.edges.tolist(), "levels": r.levels.tolist()}
+                for k, r in self.rules.items()
+            },
+        }
+
     def probability(self, y_score: Any, sensitive: Any) -> np.ndarray:
         """P(ŷ = 1) for each row."""
         score = as_float_array(y_score, "y_score")

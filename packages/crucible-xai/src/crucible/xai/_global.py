@@ -192,6 +192,10 @@ class ALE:
     effect: np.ndarray = attrs.field(eq=False)
     counts: np.ndarray = attrs.field(eq=False)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"feature": self.feature, "edges": self.edges.tolist(),
+                "effect": self.effect.tolist(), "counts": self.counts.tolist()}  # fmt: skip
+
 
 def accumulated_local_effects(
     f: ModelFn, X: npt.ArrayLike, feature: int, *, n_bins: int = 20, output: int | None = None

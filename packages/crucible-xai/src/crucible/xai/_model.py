@@ -42,7 +42,12 @@ class Predictor:
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         X = np.asarray(X, dtype=np.float64)
-        out = np.asarray(self.fn(X), dtype=np.float64)
+        try:
+            out = np.asarray(self.fn(X), dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise XAIError(
+                f"the model's output is not numeric ({exc}); `f` must return numbers"
+            ) from exc
         n = X.shape[0]
         self.n_evaluations += n
         if out.ndim == 2 and out.shape[0] == n:
