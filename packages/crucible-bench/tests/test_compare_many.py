@@ -3,6 +3,8 @@ from __future__ import annotations
 from itertools import combinations
 
 import numpy as np
+import pandas as pd
+import pingouin as pg
 import pytest
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
@@ -46,6 +48,12 @@ def test_skewed_kruskal_with_holm_corrected_mann_whitney():
 def test_repeated_measures_paths(repeated):
     r = compare_many(list(repeated.T), paired=True)
     assert r.omnibus.test == "repeated-measures ANOVA" and r.omnibus.method == "greenhouse-geisser"
+    # pingouin 0.7: pg.sphericity(pd.DataFrame(repeated)) -> Mauchly's W and p-value
+    mauchly = pg.sphericity(pd.DataFrame(repeated))
+    check = r.assumptions[1]
+    assert check.test == "Mauchly"
+    assert check.statistic == pytest.approx(mauchly.W, rel=1e-12)
+    assert check.p_value == pytest.approx(mauchly.pval, rel=1e-12)
     d = repeated[:, 0] - repeated[:, 1]
     raw = stats.ttest_rel(repeated[:, 0], repeated[:, 1]).pvalue
     assert r.posthoc.comparisons[0].p_value == pytest.approx(raw, rel=1e-9)

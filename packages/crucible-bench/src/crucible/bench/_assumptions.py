@@ -13,7 +13,7 @@ from crucible.bench._errors import BenchInputError, DegenerateDataError
 from crucible.bench._results import AssumptionCheck, TestResult
 from crucible.bench._validate import as_array, check_alpha
 
-__all__ = ["check_equal_variance", "check_normality", "levene", "shapiro"]
+__all__ = ["check_equal_variance", "check_normality", "check_sphericity", "levene", "shapiro"]
 
 # Shapiro–Wilk's p-value approximation (Royston 1995) is validated up to n = 5000; above
 # that D'Agostino–Pearson's K² (which needs n >= 20 for its kurtosis test) takes over.
@@ -142,3 +142,32 @@ def check_equal_variance(arrays: list[np.ndarray], alpha: float) -> AssumptionCh
     return AssumptionCheck(
         "equal variances", "Brown-Forsythe", float(res.statistic), p, passed, verdict
     )
+
+
+def check_sphericity(matrix: np.ndarray, alpha: float) -> AssumptionCheck:
+    """Mauchly's test of sphericity (via pingouin) for a subjects × conditions matrix.
+
+    Reported with the repeated-measures ANOVA, whose p-value ``compare_many`` always
+    Greenhouse–Geisser corrects; with two conditions sphericity holds trivially.
+    """
+    if matrix.shape[1] < 3:
+        return AssumptionCheck(
+            "sphericity",
+            "none",
+            math.nan,
+            math.nan,
+            True,
+            "two conditions: sphericity holds trivially",
+        )
+    import pandas as pd  # pingouin's own dependency; imported lazily like pingouin
+    import pingouin
+
+    res = pingouin.sphericity(pd.DataFrame(matrix))
+    p = float(res.pval)
+    passed = p > alpha
+    verdict = (
+        "sphericity not rejected"
+        if passed
+        else "sphericity rejected (Greenhouse-Geisser correction applied)"
+    )
+    return AssumptionCheck("sphericity", "Mauchly", float(res.W), p, passed, verdict)

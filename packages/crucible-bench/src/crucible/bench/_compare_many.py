@@ -10,7 +10,7 @@ import attrs
 import numpy as np
 
 from crucible.bench._anova import Groups, anova, rm_anova, welch_anova
-from crucible.bench._assumptions import check_equal_variance, check_normality
+from crucible.bench._assumptions import check_equal_variance, check_normality, check_sphericity
 from crucible.bench._categorical import chi2_contingency, cochran_q, fisher_exact, mcnemar
 from crucible.bench._compare import Kind, detect_kind
 from crucible.bench._effect_size import make_effect
@@ -167,6 +167,7 @@ def compare_many(
                 checks.append(check)
                 normal = check.passed
             if normal:
+                checks.append(check_sphericity(m, alpha))
                 omni = rm_anova(m, sphericity_correction=True)
                 effect = make_effect(
                     "partial_eta_squared",
@@ -185,7 +186,7 @@ def compare_many(
                     corr,
                     alpha,
                 )
-                reason = f"Repeated measures, {how}: normal residuals ({checks[0].test} {fmt_p(checks[0].p_value)}), so the repeated-measures ANOVA with Greenhouse-Geisser correction, then paired t-tests ({corr.value} correction)."
+                reason = f"Repeated measures, {how}: normal residuals ({checks[0].test} {fmt_p(checks[0].p_value)}), so the repeated-measures ANOVA with Greenhouse-Geisser correction (Mauchly's test reported), then paired t-tests ({corr.value} correction)."
             else:
                 omni = friedman(m)
                 effect = make_effect(
