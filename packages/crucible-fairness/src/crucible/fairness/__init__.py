@@ -6,10 +6,6 @@ from crucible.fairness._counterfactual import (
     counterfactual_fairness,
 )
 from crucible.fairness._criteria import (
-    Aggregation,
-    Criterion,
-    Disparity,
-    SmallGroupWarning,
     calibration,
     demographic_parity,
     disparate_impact,
@@ -18,6 +14,7 @@ from crucible.fairness._criteria import (
     predictive_parity,
 )
 from crucible.fairness._data import FairnessError
+from crucible.fairness._disparity import Aggregation, Criterion, Disparity, SmallGroupWarning
 from crucible.fairness._metrics import Binning, RateMetric, group_metrics
 from crucible.fairness._mitigation import (
     Constraint,

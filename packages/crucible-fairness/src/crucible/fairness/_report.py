@@ -11,8 +11,9 @@ import attrs
 import numpy as np
 import polars as pl
 
-from crucible.fairness._criteria import FOUR_FIFTHS, Criterion, Disparity, evaluate
+from crucible.fairness._criteria import evaluate
 from crucible.fairness._data import FairnessError
+from crucible.fairness._disparity import FOUR_FIFTHS, Criterion, Disparity
 from crucible.fairness._metrics import Binning, GroupCounts, group_metrics
 
 __all__ = ["FairnessReport", "fairness_report"]
