@@ -1,6 +1,6 @@
 """Attack throughput, evaluation cost and randomised-smoothing accuracy.
 
-1. ``attack()`` throughput per group (attacks per second on a 60-word prompt).
+1. ``attack()`` throughput per group (attacks per second on a 53-word prompt).
 2. ``evaluate()`` over 200 arithmetic items and every pure attack against a
    ``VulnerableModel(obedience=0.5, decoding=0.3, leak_rate=0.3, fragility=1.5)``: the measured
    ASR per group next to what the model's settings imply, and items evaluated per second.

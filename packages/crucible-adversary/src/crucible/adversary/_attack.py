@@ -64,9 +64,9 @@ def attack(text: str, kind: AttackKind | str, *, seed: int, **options: Any) -> A
 
     Example:
         >>> attack("What is the capital of France?", "char_swap", seed=1, rate=0.2).text
-        'Waht is the captial of Frnace?'
+        'hWat is the capitla fo Farnce?'
         >>> attack("Summarise this.", "inject_append", seed=1).marker
-        'MARK-...'
+        'MARK-05929717'
     """
     check_text(text)
     kind = parse_kind(kind)
