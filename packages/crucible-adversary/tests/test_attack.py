@@ -140,3 +140,14 @@ def test_model_kinds_need_rewrite() -> None:
 def test_to_dict() -> None:
     d = attack("x y", "inject_append", seed=1).to_dict()
     assert d["group"] == "injection" and d["options"]["marker"] == make_marker(1)
+
+
+def test_ten_megabyte_text_is_refused_with_the_limit_named() -> None:
+    big = "word " * 2_000_000
+    with pytest.raises(
+        ValidationError, match=r"10000000 characters, more than `max_length` \(1000000\)"
+    ):
+        attack(big, "char_swap", seed=1)
+    assert (
+        len(attack("ab " * 400_000, "word_delete", seed=1, max_length=2_000_000).text) < 1_200_000
+    )

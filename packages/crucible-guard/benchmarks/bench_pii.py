@@ -53,7 +53,21 @@ PRESIDIO_KIND = {
 }
 FIRST = ["ann", "bob", "carla", "dev", "eli", "fatima", "gus", "hana", "ivan", "jo"]
 DOMAINS = ["example.com", "mail.example.org", "corp.example.net", "uni.example.edu"]
-WORDS = ["please", "contact", "the", "team", "about", "order", "invoice", "meeting", "report", "update", "tomorrow", "today", "account"]
+WORDS = [
+    "please",
+    "contact",
+    "the",
+    "team",
+    "about",
+    "order",
+    "invoice",
+    "meeting",
+    "report",
+    "update",
+    "tomorrow",
+    "today",
+    "account",
+]
 
 
 def _luhn_complete(prefix: str, length: int, rng: random.Random) -> str:

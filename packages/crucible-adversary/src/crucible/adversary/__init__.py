@@ -26,6 +26,7 @@ from crucible.adversary._wrappers import canary_request, make_marker
 __version__ = "0.1.0"
 
 __all__ = [
+    "MAX_TEXT_LENGTH",
     "AttackGroup",
     "AttackKind",
     "AttackReport",

@@ -7,6 +7,7 @@ from typing import Any
 
 from crucible.adversary._perturb import PERTURBATIONS
 from crucible.adversary._values import (
+    MAX_TEXT_LENGTH,
     Attacked,
     AttackGroup,
     AttackKind,
@@ -45,13 +46,21 @@ def _check_options(kind: AttackKind, options: dict[str, Any]) -> None:
         )
 
 
-def attack(text: str, kind: AttackKind | str, *, seed: int, **options: Any) -> Attacked:
+def attack(
+    text: str,
+    kind: AttackKind | str,
+    *,
+    seed: int,
+    max_length: int = MAX_TEXT_LENGTH,
+    **options: Any,
+) -> Attacked:
     """Apply the attack ``kind`` to ``text``; the same ``seed`` gives the same text.
 
     Args:
         text: the prompt to attack.
         kind: an :class:`AttackKind` name (``"char_swap"``, ``"inject_append"``, ``"role_play"``, ...).
         seed: drives every random choice (positions, typos, payload wording, marker).
+        max_length: longest ``text`` accepted (characters).
         **options: ``rate`` in [0, 1] for perturbations (default 0.1); ``payload``, ``marker``,
             ``filler_chars``, ``template`` for injections; ``marker``, ``persona`` for jailbreaks.
 
@@ -59,7 +68,8 @@ def attack(text: str, kind: AttackKind | str, *, seed: int, **options: Any) -> A
         :class:`Attacked`, whose ``options`` hold every default that was filled in.
 
     Raises:
-        ValidationError: empty or non-string text, unknown kind or option, ``rate`` outside [0, 1].
+        ValidationError: empty, non-string or too long text, unknown kind or option, ``rate``
+            outside [0, 1].
         ConfigurationError: a model-driven kind (use :func:`rewrite`).
 
     Example:
@@ -68,7 +78,7 @@ def attack(text: str, kind: AttackKind | str, *, seed: int, **options: Any) -> A
         >>> attack("Summarise this.", "inject_append", seed=1).marker
         'MARK-05929717'
     """
-    check_text(text)
+    check_text(text, max_length=max_length)
     kind = parse_kind(kind)
     seed = _check_seed(seed)
     if kind.group is AttackGroup.REWRITE:
@@ -116,7 +126,13 @@ async def _ask(model: Model, prompt: str, seed: int, temperature: float) -> str:
 
 
 async def rewrite(
-    text: str, kind: AttackKind | str, *, model: Model, seed: int, **options: Any
+    text: str,
+    kind: AttackKind | str,
+    *,
+    model: Model,
+    seed: int,
+    max_length: int = MAX_TEXT_LENGTH,
+    **options: Any,
 ) -> Attacked:
     """Rewrite ``text`` with ``model``: ``paraphrase``, ``back_translation`` or ``formality``.
 
@@ -128,7 +144,7 @@ async def rewrite(
         ValidationError: bad text, unknown kind/option, or an empty rewrite.
         ConfigurationError: a pure kind (use :func:`attack`) or ``model`` without ``generate``.
     """
-    check_text(text)
+    check_text(text, max_length=max_length)
     kind = parse_kind(kind)
     seed = _check_seed(seed)
     if kind.group is not AttackGroup.REWRITE:

@@ -10,7 +10,11 @@ import attrs
 
 from crucible.core import ValidationError
 
-__all__ = ["AttackGroup", "AttackKind", "Attacked", "check_rate", "check_text"]
+__all__ = ["MAX_TEXT_LENGTH", "AttackGroup", "AttackKind", "Attacked", "check_rate", "check_text"]
+
+#: Longest text (characters) an attack accepts unless told otherwise: attacks copy and rescan
+#: the text, so a bound keeps a runaway input from tying up a run.
+MAX_TEXT_LENGTH = 1_000_000
 
 
 class AttackGroup(StrEnum):
@@ -84,12 +88,18 @@ def parse_kind(kind: AttackKind | str) -> AttackKind:
         raise ValidationError(f"unknown attack `kind` {kind!r}; valid kinds are {valid}") from None
 
 
-def check_text(value: object, name: str = "text") -> str:
-    """``value`` if it is a non-empty string, else a :class:`ValidationError` naming ``name``."""
+def check_text(value: object, name: str = "text", max_length: int = MAX_TEXT_LENGTH) -> str:
+    """``value`` if it is a non-empty string of at most ``max_length`` characters, else a
+    :class:`ValidationError` naming ``name``."""
     if not isinstance(value, str):
         raise ValidationError(f"`{name}` must be a string, got {type(value).__name__}")
     if not value.strip():
         raise ValidationError(f"`{name}` is empty; give the text to attack")
+    if len(value) > max_length:
+        raise ValidationError(
+            f"`{name}` has {len(value)} characters, more than `max_length` ({max_length}); "
+            "shorten it or pass a larger max_length"
+        )
     return value
 
 

@@ -11,6 +11,7 @@ from crucible.guard._detectors import (
 )
 from crucible.guard._errors import GuardBlockedError, GuardError, JudgeError
 from crucible.guard._guard import DEFAULT_MAX_LENGTH, Guard
+from crucible.guard._jailbreak_rules import JAILBREAK_RULES
 from crucible.guard._judge import DEFAULT_POLICY, JudgeDetector, OnError
 from crucible.guard._model import GuardedModel
 from crucible.guard._normalize import Normalized, View, normalize
@@ -24,7 +25,7 @@ from crucible.guard._registry import (
     get_detector,
     register_detector,
 )
-from crucible.guard._rules import INJECTION_RULES, JAILBREAK_RULES, Rule
+from crucible.guard._rules import INJECTION_RULES, Rule
 from crucible.guard._values import Action, Detection, GuardResult, Stage
 
 __version__ = "0.1.0"

@@ -13,9 +13,10 @@ from functools import lru_cache
 from typing import Any, Protocol, runtime_checkable
 
 from crucible.core import ValidationError
+from crucible.guard._jailbreak_rules import JAILBREAK_RULES
 from crucible.guard._normalize import Normalized, normalize
 from crucible.guard._pii import PII_TYPES, SECRET_TYPES, check_types, find_pii
-from crucible.guard._rules import INJECTION_RULES, JAILBREAK_RULES, Rule
+from crucible.guard._rules import INJECTION_RULES, Rule
 from crucible.guard._values import Detection, Stage
 
 __all__ = [
