@@ -69,6 +69,12 @@ def test_writes_inside_workdir_are_allowed(backend: str) -> None:
         files={"helper.py": "VALUE = 42\n"},
     )
     assert given.passed, given.reason
+    temp = run_code(
+        "import tempfile\nwith tempfile.TemporaryDirectory() as d:\n    open(d + '/x', 'w').write('1')",
+        backend=backend,
+        limits=FAST,
+    )
+    assert temp.passed, temp.reason
     read = run_code(
         "assert open('data.txt').read() == 'x'",
         backend=backend,

@@ -15,6 +15,7 @@ import json
 import os
 import resource
 import sys
+import tempfile
 from typing import Any
 
 _BLOCKED_EVENTS = (
@@ -145,6 +146,7 @@ def main() -> None:
     workdir = os.path.realpath(config["workdir"])
     os.chdir(workdir)
     sys.path.insert(0, workdir)  # files given to run_code(files=...) are importable
+    tempfile.tempdir = workdir  # tempfile works without TMPDIR (the environment is empty)
     limits = {
         resource.RLIMIT_CPU: (config["cpu_s"], config["cpu_s"] + 1),
         resource.RLIMIT_AS: (config["memory_bytes"],) * 2,
