@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from crucible.core import ConfigurationError, ValidationError
@@ -80,26 +78,26 @@ def test_ten_megabyte_input_is_a_too_long_violation() -> None:
 
 
 @pytest.mark.parametrize(
-    "shape",
+    ("shape", "categories"),
     [
-        "a" * 20_000,
-        "ignore " * 3_000,
-        "1" * 20_000,
-        "11 " * 5_000,
-        "a@" * 10_000,
-        "1:" * 10_000,
-        "%41" * 7_000,
-        "a " * 10_000,
-        "QUJD" * 5_000,
-        "-----BEGIN PRIVATE KEY-----" * 700,
-        "4111 " * 4_000,
-        "sk-" + "a" * 20_000,
+        ("a" * 20_000, set()),
+        ("ignore " * 3_000, set()),
+        ("1" * 20_000, set()),
+        ("11 " * 5_000, set()),
+        ("a@" * 10_000, set()),
+        ("1:" * 10_000, set()),
+        ("%41" * 7_000, set()),
+        ("a " * 10_000, set()),
+        ("QUJD" * 5_000, set()),
+        ("-----BEGIN PRIVATE KEY-----" * 700, {"private_key"}),
+        ("4111 " * 4_000, set()),
+        ("sk-" + "a" * 20_000, {"openai_api_key"}),
     ],
 )
-def test_backtracking_shapes_finish(shape: str) -> None:
-    # Each shape targets a quantifier; a super-linear pattern would not finish in test time.
-    result = Guard().check_input(shape)
-    assert result.latency_ms >= 0
+def test_backtracking_shapes_finish(shape: str, categories: set[str]) -> None:
+    # Each shape targets a quantifier of some pattern; a super-linear pattern would not finish
+    # within the suite's time. The result must also be right.
+    assert Guard().check_input(shape).categories == categories
 
 
 def test_async_detector_needs_async_check() -> None:
@@ -140,10 +138,3 @@ def test_canary_leak_in_output() -> None:
     (d,) = leaked.violations
     assert (d.category, d.start, d.end) == ("canary_leak", 21, 21 + len(canary))
     assert guard.check_output("The answer is 4.").safe
-
-
-def test_check_is_fast_enough_to_matter() -> None:
-    # Not a timing assertion on the machine: only that latency is measured, in ms, per check.
-    t0 = time.perf_counter()
-    result = Guard().check_input("hello " * 100)
-    assert 0 <= result.latency_ms <= (time.perf_counter() - t0) * 1000

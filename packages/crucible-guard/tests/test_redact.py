@@ -110,3 +110,11 @@ def test_redaction_is_idempotent_and_leaves_no_value(parts: list[str], strategy:
         assert f.value not in once.text
     if strategy in ("placeholder", "hash"):
         assert restore(once.text, once.mapping) == text
+
+
+def test_to_dict() -> None:
+    data = redact("mail ann@example.org").to_dict()
+    assert data["text"] == "mail [EMAIL_1]"
+    assert data["findings"] == [
+        {"kind": "email", "start": 5, "end": 20, "value": "ann@example.org", "confidence": 0.95}
+    ]

@@ -34,6 +34,9 @@ class Finding:
     value: str
     confidence: float
 
+    def to_dict(self) -> dict[str, object]:
+        return attrs.asdict(self)
+
 
 def _luhn(digits: str) -> bool:
     total = 0

@@ -7,6 +7,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
+from typing import Any
 
 import attrs
 
@@ -48,6 +49,13 @@ class Redaction:
     text: str
     mapping: dict[str, str]
     findings: tuple[Finding, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "mapping": dict(self.mapping),
+            "findings": [f.to_dict() for f in self.findings],
+        }
 
     def __str__(self) -> str:
         return self.text
