@@ -71,6 +71,10 @@ class GuardedModel:
     def name(self) -> str:
         return str(getattr(self.model, "name", type(self.model).__name__))
 
+    @property
+    def _redacted_here(self) -> frozenset[str]:
+        return _PII_DETECTORS if self.redact_pii else frozenset()
+
     def _blocking(self, result: GuardResult) -> bool:
         if result.safe:
             return False
@@ -84,8 +88,11 @@ class GuardedModel:
         if self._blocking(result):
             if self.guard.action is Action.BLOCK:
                 raise GuardBlockedError(result, stage=Stage.INPUT.value)
-            if self.guard.action is Action.REDACT and result.redacted_text is not None:
-                return result.redacted_text
+            if self.guard.action is Action.REDACT:
+                # Only the blocking findings are cut out here; PII is left for the reversible
+                # placeholder step, so it can be restored in the answer.
+                keep = [d for d in result.violations if d.detector not in self._redacted_here]
+                return self.guard._redact(text, keep)
         return text
 
     async def generate(self, prompt: Prompt, **params: Any) -> Completion:
