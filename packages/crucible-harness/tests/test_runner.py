@@ -222,23 +222,27 @@ async def test_manifest_records_the_environment_and_never_an_api_key(tmp_path: P
     assert secret not in (tmp_path / "manifest.json").read_text()
 
 
-async def test_model_spans_and_scores_are_captured_as_events(tmp_path: Path) -> None:
+@pytest.mark.parametrize("trace_trials", [False, True])
+async def test_model_spans_and_scores_are_captured_as_events(
+    tmp_path: Path, trace_trials: bool
+) -> None:
     exp = experiment(n=3, repeats=1)
-    result = await run(exp, tmp_path)
-    events = load_run(tmp_path)["trials"]
-    assert events.height == 6
+    result = await run(exp, tmp_path, trace_trials=trace_trials)
     con = duckdb.connect(str(tmp_path / "run.duckdb"), read_only=True)
     try:
         rows = con.execute(
             "SELECT count(*) FILTER (WHERE name = 'gen_ai.evaluation.result'), "
-            "count(DISTINCT experiment) FROM events WHERE experiment = ?",
+            "count(*) FILTER (WHERE name LIKE 'chat %'), count(DISTINCT experiment) "
+            "FROM events WHERE experiment = ?",
             [result.experiment_id],
         ).fetchone()
     finally:
         con.close()
     assert rows is not None
-    assert rows[0] == result.trials["score_numeric"].drop_nulls().len()
-    assert rows[1] == 1
+    scored = result.trials["score_numeric"].drop_nulls().len()
+    assert rows[0] == (scored if trace_trials else 0)
+    assert rows[1] == result.attempts.height  # one span per model call, retries included
+    assert rows[2] == 1
 
 
 def test_run_sync_and_string_specs_use_the_experiment_seed(tmp_path: Path) -> None:
@@ -249,3 +253,16 @@ def test_run_sync_and_string_specs_use_the_experiment_seed(tmp_path: Path) -> No
     again = run_sync(exp, tmp_path / "2")
     assert first.trials["prediction"].to_list() == again.trials["prediction"].to_list()
     assert exp.models["g"].seed == 3  # type: ignore[union-attr]
+
+
+async def test_fail_on_error_stops_the_run(tmp_path: Path) -> None:
+    exp = experiment(
+        n=10,
+        repeats=1,
+        conditions=[Condition("down", sim(error_rate=1.0))],
+        limits=Limits(concurrency=1, max_retries=0, fail_on_error=3),
+    )
+    result = await run(exp, tmp_path)
+    assert result.status is RunStatus.FAILED
+    assert result.reason == "3 of 3 trials failed (fail_on_error=3)"
+    assert result.trials.height == 3

@@ -106,7 +106,10 @@ class TrialRunner:
         session: int,
         guard: BudgetGuard,
         limiters: dict[str, ModelLimiter],
+        *,
+        trace_trials: bool = False,
     ) -> None:
+        self.trace_trials = trace_trials
         self.experiment = experiment
         self.experiment_id = experiment_id
         self.session = session
@@ -176,6 +179,8 @@ class TrialRunner:
         self, cond: Condition, item: Item, repeat: int, order: int
     ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         """Run one trial; ``None`` when the budget stopped it before it finished."""
+        if not self.trace_trials:
+            return await self._attempts(cond, item, repeat, order)
         attributes: dict[str, str | int] = {
             sc.CRUCIBLE_EXPERIMENT_ID: self.experiment_id,
             sc.CRUCIBLE_CONDITION: cond.name,
@@ -191,7 +196,7 @@ class TrialRunner:
                     span.set_attribute(sc.ERROR_TYPE, record["error_type"])
                 for name in self.experiment.scorer_names:
                     value = record[score_column(name)]
-                    if value is not None:
+                    if value is not None and math.isfinite(value):
                         record_score(
                             name,
                             value,

@@ -125,6 +125,7 @@ class _Run:
         experiment_id: str,
         session: int,
         progress: Progress,
+        trace_trials: bool,
     ) -> None:
         self.experiment = experiment
         self.store = store
@@ -133,7 +134,9 @@ class _Run:
         self.guard = BudgetGuard(experiment.budget, spent_usd=spent_usd, spent_tokens=spent_tokens)
         self.cost = 0.0
         limiters: dict[str, ModelLimiter] = {}
-        self.trials = TrialRunner(experiment, experiment_id, session, self.guard, limiters)
+        self.trials = TrialRunner(
+            experiment, experiment_id, session, self.guard, limiters, trace_trials=trace_trials
+        )
         for key in set(self.trials.keys.values()):
             limiters[key] = ModelLimiter(experiment.limits.rate_limit_for(key) or RateLimit())
         self.queue: asyncio.Queue[tuple[dict[str, Any], list[dict[str, Any]]] | None] = (
@@ -257,6 +260,7 @@ async def run(
     force: bool = False,
     progress: bool | str | Progress = False,
     telemetry: bool = True,
+    trace_trials: bool = False,
     source: str | None = None,
 ) -> RunResult:
     """Run ``experiment``, committing every finished trial to ``run_dir/run.duckdb``.
@@ -273,7 +277,11 @@ async def run(
         force: with ``resume``, continue even if the experiment's fingerprint changed.
         progress: ``True``/``"auto"`` (bar on a terminal, log lines otherwise), ``"log"``,
             ``"bar"``, ``False`` (default), or a :class:`Progress` object.
-        telemetry: capture the model spans into ``run.duckdb``'s ``events`` table.
+        telemetry: capture the model calls' spans (``gen_ai.*``, tagged with the experiment
+            id, condition, item and repeat) into ``run.duckdb``'s ``events`` table.
+        trace_trials: also open a span per trial carrying its scores as
+            ``gen_ai.evaluation.result`` events (for OpenTelemetry backends; it roughly doubles
+            the runner's own cost per trial, which matters only for very fast models).
         source: the experiment file, recorded so ``crux resume`` can reload it.
 
     Returns:
@@ -309,7 +317,7 @@ async def run(
             {"limits": experiment.limits.to_dict(), "budget": experiment.budget.to_dict()}
         )
         reporter = make_progress(progress)
-        state = _Run(experiment, store, experiment_id, session, reporter)
+        state = _Run(experiment, store, experiment_id, session, reporter, trace_trials)
         reporter.start(experiment.n_trials, len(done))
         status = RunStatus.COMPLETE
         reason: str | None = None

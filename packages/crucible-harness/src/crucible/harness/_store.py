@@ -169,20 +169,25 @@ class RunStore:
 
     def _create_tables(self) -> None:
         con = self._con
-        con.execute("CREATE TABLE IF NOT EXISTS manifest (key VARCHAR, value VARCHAR)")
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS sessions (session BIGINT PRIMARY KEY, started_at "
-            "TIMESTAMPTZ, finished_at TIMESTAMPTZ, status VARCHAR, reason VARCHAR, "
-            "committed BIGINT, info VARCHAR)"
-        )
         existing = self._columns()
         if existing and existing != list(self.schema):
             raise RunDirectoryError(
                 f"{str(self.path)!r} holds trials with columns {existing}, not those of this "
                 "experiment (its scorers differ); use another run directory"
             )
+        if existing:
+            return
+        # One transaction (one WAL sync) for the whole schema.
+        con.execute("BEGIN TRANSACTION")
+        con.execute("CREATE TABLE IF NOT EXISTS manifest (key VARCHAR, value VARCHAR)")
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS sessions (session BIGINT PRIMARY KEY, started_at "
+            "TIMESTAMPTZ, finished_at TIMESTAMPTZ, status VARCHAR, reason VARCHAR, "
+            "committed BIGINT, info VARCHAR)"
+        )
         con.execute(_create("trials", self.schema, '"condition", item_id, "repeat"'))
         con.execute(_create("attempts", ATTEMPT_SCHEMA, None))
+        con.execute("COMMIT")
 
     # --- manifest and sessions ---------------------------------------------------------------
 
