@@ -44,11 +44,6 @@ _CONFUSABLES: dict[str, str] = {
     **dict(zip("αβεικνορτυχϲϳ", "abeikvoptuxcj", strict=True)),
     **dict(zip("ɑɡɩʟɴʀꜱʏ", "agilnrsy", strict=True)),
     "ѵ": "v",
-    "ԛ": "q",
-    "ӓ": "a",
-    "ё": "e",
-    "ї": "i",
-    "ö": "o",
 }
 
 _LEET = str.maketrans(
