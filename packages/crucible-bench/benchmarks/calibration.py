@@ -189,7 +189,7 @@ def type_one_errors() -> None:
                 ).p_value
             ),
             RUNS,
-            "",
+            "conservative",
         ),
         (
             "proportions_ztest, p=0.3, 150 vs 150",

@@ -4,6 +4,8 @@ import numpy as np
 import pandas as pd
 import pingouin as pg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from crucible.bench import (
@@ -107,3 +109,22 @@ def test_rank_tests_bad_input():
         kruskal([[1.0, 1.0], [1.0, 1.0], [1.0]])
     with pytest.raises(BenchInputError, match="NaN"):
         kruskal([[1.0, np.nan], [1.0, 2.0], [3.0, 4.0]])
+
+
+samples = st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=3, max_size=25)
+
+
+@settings(max_examples=60, deadline=None)
+@given(samples, samples)
+def test_p_values_are_probabilities(x, y):
+    for fn in (mann_whitney, ks_2samp):
+        try:
+            r = fn(x, y)
+        except DegenerateDataError:
+            continue
+        assert 0.0 <= r.p_value <= 1.0
+    try:
+        r = wilcoxon(x[: min(len(x), len(y))], y[: min(len(x), len(y))])
+    except DegenerateDataError:
+        return
+    assert 0.0 <= r.p_value <= 1.0

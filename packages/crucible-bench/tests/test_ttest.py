@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from crucible.bench import BenchInputError, DegenerateDataError, ttest
@@ -88,3 +90,18 @@ def test_bad_inputs():
         ttest([1.0, 2.0], confidence=1.5)
     with pytest.raises(BenchInputError, match="infinite"):
         ttest([1.0, np.inf, 2.0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=2, max_size=25),
+    st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=2, max_size=25),
+    st.sampled_from(ALTS),
+)
+def test_p_value_in_unit_interval_and_ci_contains_estimate(x, y, alternative):
+    try:
+        r = ttest(x, y, alternative=alternative)
+    except DegenerateDataError:
+        return
+    assert 0.0 <= r.p_value <= 1.0
+    assert r.ci_low <= r.estimate <= r.ci_high

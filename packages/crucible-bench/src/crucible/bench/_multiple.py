@@ -113,11 +113,12 @@ def adjust(
     p = np.asarray(p_values, dtype=np.float64)
     if p.ndim != 1 or p.size == 0:
         raise BenchInputError("`p_values` must be a non-empty 1-D sequence of p-values")
-    if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
-        bad = float(p[np.isnan(p) | (p < 0) | (p > 1)][0])
+    if not ((p >= 0.0).all() and (p <= 1.0).all()):  # NaN fails both comparisons
+        bad = float(p[~((p >= 0.0) & (p <= 1.0))][0])
         raise BenchInputError(f"`p_values` must lie in [0, 1]; got {bad!r}")
     m = p.size
-    order = np.argsort(p, kind="stable")
+    # Tied p-values receive equal adjusted values, so the sort need not be stable.
+    order = np.argsort(p)
     ps = p[order]
     ranks = np.arange(1, m + 1, dtype=np.float64)
     with np.errstate(divide="ignore"):  # log1p(-1) = -inf is the right limit for p = 1
