@@ -44,35 +44,35 @@ def _emit(provider: TracerProvider, n: int) -> None:
             span.set_attribute(sc.CRUCIBLE_COST_USD, 0.0012)
 
 
-def bare_sdk() -> float:
+def bare_sdk() -> tuple[float, float]:
     provider = TracerProvider()
     exporter = InMemorySpanExporter()
     processor = BatchSpanProcessor(exporter, max_queue_size=SPANS + 1)
     provider.add_span_processor(processor)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     _emit(provider, SPANS)
     processor.force_flush()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     provider.shutdown()
     exported = len(exporter.get_finished_spans())
     if exported != SPANS:
         raise RuntimeError(f"bare SDK exported {exported} of {SPANS} spans")
-    return SPANS / elapsed
+    return SPANS / elapsed, cpu / SPANS
 
 
-def with_capture(directory: Path, round_: int) -> float:
+def with_capture(directory: Path, round_: int) -> tuple[float, float]:
     provider = TracerProvider()
     store = DuckDBStore(directory / f"bench-{round_}.duckdb", batch_size=5000)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with capture("bench", store=store, tracer_provider=provider):
         _emit(provider, SPANS)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     stored = store.frame(["experiment"]).height
     store.close()
     if stored != SPANS:
         raise RuntimeError(f"capture stored {stored} of {SPANS} spans")
     provider.shutdown()
-    return SPANS / elapsed
+    return SPANS / elapsed, cpu / SPANS
 
 
 def synthetic_events(n: int, seed: int = 0) -> pl.DataFrame:
@@ -143,8 +143,11 @@ def main() -> None:
             bare.append(bare_sdk())
             gc.collect()
             ours.append(with_capture(Path(tmp), r))
-        bare_sps, ours_sps = statistics.median(bare), statistics.median(ours)
-        ratios = sorted(b / o for b, o in zip(bare, ours, strict=True))
+        bare_sps = statistics.median(b[0] for b in bare)
+        ours_sps = statistics.median(o[0] for o in ours)
+        bare_cpu = statistics.median(b[1] for b in bare)
+        ours_cpu = statistics.median(o[1] for o in ours)
+        ratios = sorted(b[0] / o[0] for b, o in zip(bare, ours, strict=True))
         events = synthetic_events(EVENTS)
         metrics_frame_ms = _median_ms(lambda: metrics(events))
         con = duckdb.connect()
@@ -169,6 +172,9 @@ def main() -> None:
                     round((ratios[-1] - 1) * 100, 1),
                 ],
                 "capture_overhead_us_per_span": round((1 / ours_sps - 1 / bare_sps) * 1e6, 2),
+                "bare_sdk_cpu_us_per_span": round(bare_cpu * 1e6, 2),
+                "capture_cpu_us_per_span": round(ours_cpu * 1e6, 2),
+                "capture_cpu_overhead_pct": round((ours_cpu / bare_cpu - 1) * 100, 1),
                 "events": EVENTS,
                 "metrics_polars_frame_ms": round(metrics_frame_ms, 1),
                 "metrics_from_duckdb_store_ms": round(metrics_store_ms, 1),

@@ -139,7 +139,7 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-_dumps = json.JSONEncoder(separators=(",", ":"), sort_keys=True, default=_json_default).encode
+_dumps = json.JSONEncoder(separators=(",", ":"), default=_json_default).encode
 
 
 def _extra(attributes: Mapping[str, Any]) -> str | None:
