@@ -208,7 +208,7 @@ def _kind(
 _MAX_KEY_BLOCK = 8192
 _PHONE_SEP = re.compile(r"[ .-]")
 #: Kinds whose greedy candidate may run into a neighbouring number: shorter prefixes are tried.
-_SHRINKABLE = frozenset({"phone"})
+_SHRINKABLE = frozenset({"phone", "credit_card"})
 _NOT_WORD_BEFORE = r"(?<![\w+])"
 #: PII kinds, most specific first (on overlap the earlier, more confident finding wins).
 _PII_KINDS: tuple[_Kind, ...] = (
@@ -218,7 +218,7 @@ _PII_KINDS: tuple[_Kind, ...] = (
         0.95,
     ),
     _kind("iban", r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b", 0.95, _iban),
-    _kind("credit_card", r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\d-])", 0.95, _card),
+    _kind("credit_card", r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-]|\.\d)", 0.95, _card),
     _kind("ssn", r"(?<![\d-])\d{3}([- ])\d{2}\1\d{4}(?![\d-])", 0.9, _ssn),
     _kind(
         "ssn",
@@ -352,7 +352,12 @@ def find_pii(text: str, types: Iterable[str] | None = None) -> list[Finding]:
                 # A greedy candidate can swallow a neighbouring number ("(212) 555-0123 123-45-6789"):
                 # also try it without its trailing groups, longest first.
                 cuts = [m.start() for m in _PHONE_SEP.finditer(value)]
-                candidates += [value[:c] for c in reversed(cuts)]
+                shorter = [value[:c] for c in reversed(cuts)]
+                if kind.name == "credit_card":
+                    # Only the common card lengths, to keep Luhn's 1-in-10 chance from turning
+                    # the head of any long digit run into a "card".
+                    shorter = [v for v in shorter if sum(c.isdigit() for c in v) in (15, 16)]
+                candidates += shorter
             for value in candidates:
                 end = start + len(value)
                 # The overlap test is cheap and the validators are not: test it first.
