@@ -102,6 +102,7 @@ class Groups:
         columns: the sensitive column names.
         values: per code, the value of each sensitive column.
         empty: intersections of observed column values that have no rows.
+        column_codes, column_levels: each column's own codes and sorted levels.
     """
 
     codes: np.ndarray
@@ -109,6 +110,8 @@ class Groups:
     columns: tuple[str, ...]
     values: tuple[tuple[str, ...], ...]
     empty: tuple[str, ...]
+    column_codes: tuple[np.ndarray, ...] = attrs.field(default=(), eq=False)
+    column_levels: tuple[tuple[str, ...], ...] = ()
 
     @property
     def n_groups(self) -> int:
@@ -148,11 +151,19 @@ def _columns(sensitive: Any, n: int) -> dict[str, np.ndarray]:
                 f"`sensitive` column {col!r} contains NaN; give missing values an explicit "
                 "label (e.g. 'unknown') so they form a group"
             )
-        if arr.dtype == object and any(v is None for v in arr):
+        if arr.dtype == object and bool((arr == None).any()):  # noqa: E711 (elementwise)
             raise FairnessError(
                 f"`sensitive` column {col!r} contains None; give missing values an explicit label"
             )
     return cols
+
+
+def _encode(arr: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Sorted levels (as strings) and the dense code of each row."""
+    if arr.dtype == object and set(map(type, arr)) == {str}:
+        arr = arr.astype(str)  # sorting fixed-width strings is far faster than Python objects
+    levels, inv = np.unique(arr, return_inverse=True)
+    return [str(v) for v in levels], inv.astype(np.int64).ravel()
 
 
 def as_groups(sensitive: Any, n: int, *, min_groups: int = 2) -> Groups:
@@ -162,9 +173,9 @@ def as_groups(sensitive: Any, n: int, *, min_groups: int = 2) -> Groups:
     per_col_codes = []
     per_col_levels: list[list[str]] = []
     for arr in cols.values():
-        levels, inv = np.unique(arr, return_inverse=True)
-        per_col_levels.append([str(v) for v in levels])
-        per_col_codes.append(inv.astype(np.int64))
+        levels, inv = _encode(arr)
+        per_col_levels.append(levels)
+        per_col_codes.append(inv)
     combined = np.zeros(n, dtype=np.int64)
     for col_codes, col_levels in zip(per_col_codes, per_col_levels, strict=True):
         combined = combined * len(col_levels) + col_codes
@@ -190,13 +201,20 @@ def as_groups(sensitive: Any, n: int, *, min_groups: int = 2) -> Groups:
             f"`sensitive` defines {len(labels)} group ({labels[0]!r}); fairness compares groups, "
             f"so at least {min_groups} are needed"
         )
-    return Groups(codes.astype(np.int64), labels, names, tuple(values), tuple(empty))
+    return Groups(
+        codes.astype(np.int64), labels, names, tuple(values), tuple(empty),
+        tuple(per_col_codes), tuple(tuple(lv) for lv in per_col_levels),
+    )  # fmt: skip
 
 
-def column_groups(sensitive: Any, n: int) -> list[Groups]:
+def column_groups(groups: Groups) -> list[Groups]:
     """One :class:`Groups` per single sensitive column (for marginal rows)."""
-    cols = _columns(sensitive, n)
-    return [as_groups({name: arr}, n, min_groups=1) for name, arr in cols.items()]
+    return [
+        Groups(codes, levels, (name,), tuple((lv,) for lv in levels), ())
+        for name, codes, levels in zip(
+            groups.columns, groups.column_codes, groups.column_levels, strict=True
+        )
+    ]
 
 
 def check_lengths(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:

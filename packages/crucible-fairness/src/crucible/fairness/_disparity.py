@@ -10,6 +10,7 @@ import numpy as np
 import polars as pl
 
 __all__ = [
+    "BY_GROUP_SCHEMA",
     "FOUR_FIFTHS",
     "Aggregation",
     "Criterion",

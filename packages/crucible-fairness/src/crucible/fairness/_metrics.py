@@ -288,9 +288,16 @@ def group_metrics(
     gc = GroupCounts.build(
         y_true, y_pred, sensitive, y_prob=y_prob, n_bins=n_bins, binning=binning, min_groups=1
     )
+    return metrics_table(gc, marginal=marginal, n_bins=n_bins, binning=binning)
+
+
+def metrics_table(
+    gc: GroupCounts, *, marginal: bool, n_bins: int, binning: Binning | str
+) -> pl.DataFrame:
+    """:func:`group_metrics` from already validated and grouped inputs."""
     rows = _rows(gc, gc.groups.attribute)
     if marginal and len(gc.groups.columns) > 1:
-        for single in column_groups(sensitive, gc.y_true.size):
+        for single in column_groups(gc.groups):
             sub = GroupCounts.from_arrays(gc.y_true, gc.y_pred, single, gc.y_prob, n_bins, binning)
             rows.extend(_rows(sub, single.attribute))
     return pl.DataFrame(rows, schema=_SCHEMA)

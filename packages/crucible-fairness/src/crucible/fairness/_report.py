@@ -14,7 +14,7 @@ import polars as pl
 from crucible.fairness._criteria import evaluate
 from crucible.fairness._data import FairnessError
 from crucible.fairness._disparity import FOUR_FIFTHS, Criterion, Disparity
-from crucible.fairness._metrics import Binning, GroupCounts, group_metrics
+from crucible.fairness._metrics import Binning, GroupCounts, metrics_table
 
 __all__ = ["FairnessReport", "fairness_report"]
 
@@ -215,13 +215,5 @@ def fairness_report(
     for crit in chosen:
         thr = FOUR_FIFTHS if crit is Criterion.DISPARATE_IMPACT else threshold
         disparities[crit.value] = evaluate(gc, crit, threshold=thr, ci=ci, n_boot=n_boot, seed=seed)
-    by_group = group_metrics(
-        gc.y_true,
-        gc.y_pred,
-        sensitive,
-        y_prob=gc.y_prob,
-        marginal=True,
-        n_bins=n_bins,
-        binning=binning,
-    )
+    by_group = metrics_table(gc, marginal=True, n_bins=n_bins, binning=binning)
     return FairnessReport(by_group, disparities, float(threshold), float(ci))
