@@ -231,6 +231,7 @@ def create_backend(name: str, **options: Any) -> TrainingBackend:
         UnknownBackendError: for an unknown name (the message lists the valid ones).
 
     Example:
+        >>> from crucible.lora import LoraConfig
         >>> backend = create_backend("local", config=LoraConfig(rank=4, seed=0))
         >>> backend.base_model
         'crucible-tiny-byte-lm'

@@ -2,7 +2,7 @@
 
 ``crucible-tiny-byte-lm`` is a 2-layer, d_model 64 decoder-only transformer over the 256 byte
 values, pretrained by ``tools/pretrain_base.py`` on a few kilobytes of public-domain text
-(proverbs and the opening of Aesop's fables); its weights ship with the package as float32
+(well-known proverbs and eight of Aesop's fables retold in plain words); its weights ship with the package as float32
 safetensors (see the README for size and recipe).
 """
 
