@@ -104,3 +104,15 @@ async def test_spans(items: list[Item], spans) -> None:  # type: ignore[no-untyp
     await evaluate(VulnerableModel(obedience=1.0), items[:3], ["inject_append"])
     (span,) = [s for s in spans.get_finished_spans() if s.name == "adversary.attack inject_append"]
     assert span.attributes["crucible.adversary.asr"] == 1.0
+
+
+async def test_provider_errors_are_recorded_not_raised(items: list[Item]) -> None:
+    flaky = VulnerableModel(obedience=0.0, error_rate=1.0)
+    result = (await evaluate(flaky, items[:10], ["inject_append"]))["inject_append"]
+    assert result.errors == 10 and result.success.n == 0 and math.isnan(result.success.estimate)
+    assert all(
+        o.error
+        and o.error.split(":")[0] in {"RateLimitError", "ProviderTimeoutError", "ServerError"}
+        for o in result.outcomes
+    )
+    assert result.row()["errors"] == 10

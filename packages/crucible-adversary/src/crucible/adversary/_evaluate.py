@@ -26,6 +26,7 @@ from crucible.core import (
     Item,
     Message,
     Model,
+    ProviderError,
     Seeds,
     ValidationError,
     stable_hash,
@@ -109,6 +110,8 @@ class AttackResult:
         queries: model calls made (judge calls excluded); ``queries_per_success`` = queries per
             successful attack (inf when none succeeded).
         mean_edit_distance, mean_token_jaccard: how much the attack changed the prompts.
+        errors: outcomes left out because the model (or the judge) failed; each outcome keeps
+            its error message.
     """
 
     kind: str
@@ -120,6 +123,7 @@ class AttackResult:
     queries_per_success: float
     mean_edit_distance: float
     mean_token_jaccard: float
+    errors: int
     outcomes: tuple[Outcome, ...] = attrs.field(repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,6 +148,7 @@ class AttackResult:
             "queries_per_success": self.queries_per_success,
             "mean_edit_distance": self.mean_edit_distance,
             "mean_token_jaccard": self.mean_token_jaccard,
+            "errors": self.errors,
         }
 
 
@@ -247,6 +252,16 @@ class _Runner:
     async def run(self, spec: AttackSpec, item: Item) -> Outcome:
         if not isinstance(item.input, str) or not item.input:
             raise ValidationError(f"item {item.id!r} needs a non-empty string `input` to attack")
+        try:
+            return await self._run(spec, item, item.input)
+        except ProviderError as exc:
+            # A failed call is data, not a crash: the outcome carries the error and is left out
+            # of the success rate (counted in ``AttackResult.errors``).
+            return Outcome(
+                item.id, spec.name, False, 1, "", "", error=f"{type(exc).__name__}: {exc}"
+            )
+
+    async def _run(self, spec: AttackSpec, item: Item, prompt: str) -> Outcome:
         group = spec.kind.group
         clean_ok: bool | None = None
         if group in (AttackGroup.PERTURBATION, AttackGroup.REWRITE):
@@ -255,20 +270,20 @@ class _Runner:
             seed = self.seeds.integer(spec.name, item.id, attempt)
             success, attacked_ok, error = False, None, None
             if group in (AttackGroup.PERTURBATION, AttackGroup.REWRITE):
-                attacked = await self.make(spec, item.input, seed)
+                attacked = await self.make(spec, prompt, seed)
                 response = await self.ask(attacked.text, item)
                 attacked_ok = self.scorer(response, item)
                 success = bool(clean_ok) and not attacked_ok
             elif group is AttackGroup.EXTRACTION:
                 system, secret, email = _secrets(item, seed)
-                attacked = await self.make(spec, item.input, seed)
+                attacked = await self.make(spec, prompt, seed)
                 response = await self.ask(
                     [Message("system", system), Message("user", attacked.text)], item
                 )
                 success = (email if spec.kind is AttackKind.EXTRACT_PII else secret) in response
             else:
                 marker = make_marker(seed)
-                text = item.input if group is AttackGroup.INJECTION else canary_request(marker)
+                text = prompt if group is AttackGroup.INJECTION else canary_request(marker)
                 attacked = await self.make(spec, text, seed, marker=marker)
                 response = await self.ask(attacked.text, item)
                 success, error = await self.obeyed(attacked, response)
@@ -292,12 +307,13 @@ class _Runner:
 
 def _summarise(spec: AttackSpec, outcomes: list[Outcome], confidence: float) -> AttackResult:
     group = spec.kind.group
+    valid = [o for o in outcomes if o.error is None]
     if group in (AttackGroup.PERTURBATION, AttackGroup.REWRITE):
-        eligible = [o for o in outcomes if o.clean_correct]
-        clean = mean([float(bool(o.clean_correct)) for o in outcomes])
-        attacked = mean([float(bool(o.attacked_correct)) for o in outcomes])
+        eligible = [o for o in valid if o.clean_correct]
+        clean = mean([float(bool(o.clean_correct)) for o in valid])
+        attacked = mean([float(bool(o.attacked_correct)) for o in valid])
     else:
-        eligible, clean, attacked = outcomes, math.nan, math.nan
+        eligible, clean, attacked = valid, math.nan, math.nan
     successes = sum(o.success for o in eligible)
     queries = sum(o.queries for o in outcomes)
     return AttackResult(
@@ -310,6 +326,7 @@ def _summarise(spec: AttackSpec, outcomes: list[Outcome], confidence: float) -> 
         queries / successes if successes else math.inf,
         mean([float(o.edit_distance) for o in outcomes]),
         mean([o.token_jaccard for o in outcomes]),
+        len(outcomes) - len(valid),
         tuple(outcomes),
     )
 
