@@ -15,11 +15,11 @@ import json
 import math
 import os
 import time
+from pathlib import Path
 
 # One BLAS thread: these matrices are small, and threads only contend on a shared machine.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-from pathlib import Path
 
 import numpy as np
 
