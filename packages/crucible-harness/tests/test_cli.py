@@ -51,8 +51,8 @@ def test_run_writes_the_run_directory_and_prints_a_summary(tmp_path: Path) -> No
     assert "cli-toy [complete]" in result.output
     assert "48/48 trials committed" in result.output
     stored = load_run(tmp_path / "run")
-    assert stored["trials"].height == 48
-    assert stored["manifest"]["source"] == str(path.resolve())
+    assert stored.trials.height == 48
+    assert stored.manifest["source"] == str(path.resolve())
 
 
 def test_run_over_budget_exits_non_zero_then_resume_finishes(tmp_path: Path) -> None:
@@ -64,7 +64,7 @@ def test_run_over_budget_exits_non_zero_then_resume_finishes(tmp_path: Path) -> 
     path.write_text(EXPERIMENT.format(usd=None, confirm=None))  # raise the budget, same experiment
     second = CliRunner().invoke(resume_command, [str(run_dir), "--quiet"])
     assert second.exit_code == 0, second.output
-    assert load_run(run_dir)["trials"].height == 48
+    assert load_run(run_dir).trials.height == 48
 
 
 def test_resume_refuses_a_changed_file(tmp_path: Path) -> None:
@@ -145,8 +145,8 @@ def test_demo_runs_offline_and_can_be_resumed(tmp_path: Path) -> None:
     assert "ensemble_3model" in result.output and "single_model" in result.output
     assert "ensemble - single accuracy:" in result.output
     stored = load_run(run_dir)
-    assert stored["trials"].height == 80
-    assert stored["manifest"]["source"] == "demo:items=20,repeats=2,seed=42"
+    assert stored.trials.height == 80
+    assert stored.manifest["source"] == "demo:items=20,repeats=2,seed=42"
     again = CliRunner().invoke(resume_command, [str(run_dir), "--quiet"])
     assert again.exit_code == 0, again.output
 

@@ -48,7 +48,7 @@ async def test_sigkill_at_random_points_then_resume(tmp_path: Path) -> None:
 async def _check(
     killrun: ModuleType, run_dir: Path, reported: int, reference: pl.DataFrame
 ) -> None:
-    survived = load_run(run_dir)["trials"]
+    survived = load_run(run_dir).trials
     # Everything reported committed survived the kill; nothing is there twice.
     assert survived.height >= reported
     assert survived.select("condition", "item_id", "repeat").unique().height == survived.height

@@ -60,8 +60,8 @@ async def test_cancelled_run_keeps_committed_trials_and_resumes(tmp_path: Path) 
     with pytest.raises(asyncio.CancelledError):
         await task
     stored = load_run(tmp_path)
-    assert stored["sessions"]["status"].to_list() == [RunStatus.INTERRUPTED.value]
-    kept = stored["trials"].height
+    assert stored.sessions["status"].to_list() == [RunStatus.INTERRUPTED.value]
+    kept = stored.trials.height
     assert kept == 6  # every trial that finished before the cancel was committed
     release.set()
     resumed = await run(exp, tmp_path, resume=True)

@@ -166,7 +166,7 @@ async def test_resume_runs_only_missing_trials(tmp_path: Path) -> None:
     assert resumed.status is RunStatus.COMPLETE
     assert resumed.new_trials == 80 - stopped.trials.height
     assert_frame_equal(stable(resumed.trials), stable(whole.trials))
-    sessions = load_run(tmp_path / "run")["sessions"]
+    sessions = load_run(tmp_path / "run").sessions
     assert sessions["status"].to_list() == ["partial", "complete"]
 
 

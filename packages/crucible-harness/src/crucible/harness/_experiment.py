@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -395,10 +394,3 @@ def _describe_prompt(cond: Condition) -> Any:
         return cond.prompt.to_dict()
     fn = cond.prompt
     return {"callable": f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', '?')}"}
-
-
-def is_async_callable(fn: Any) -> bool:
-    """True for ``async def`` functions and objects whose ``__call__`` is one."""
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        getattr(fn, "__call__", None)  # noqa: B004 - looking for an async __call__
-    )

@@ -11,6 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
+import polars as pl
+
 from crucible.core import BudgetExceededError, Item, Seeds
 from crucible.harness._budget import BudgetGuard
 from crucible.harness._calls import TrialRunner
@@ -25,7 +28,7 @@ from crucible.harness._result import RunResult, RunStatus
 from crucible.harness._store import DB_NAME, RunStore, TrialKey
 from crucible.telemetry import DuckDBStore, capture
 
-__all__ = ["load_run", "run", "run_sync", "schedule"]
+__all__ = ["StoredRun", "load_run", "run", "run_sync", "schedule"]
 
 Spec = tuple[Condition, Item, int, int]
 
@@ -364,26 +367,63 @@ def run_sync(experiment: Experiment, run_dir: str | os.PathLike[str], **options:
     return asyncio.run(run(experiment, run_dir, **options))
 
 
-def load_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a run directory without running anything: manifest, sessions, trials, attempts.
+@attrs.frozen(eq=False)
+class StoredRun:
+    """A run directory as stored: read by :func:`load_run` without running anything.
 
-    Returns a dict with ``manifest`` (dict), ``sessions``, ``trials`` and ``attempts``
-    (polars DataFrames).
+    Attributes:
+        run_dir: the directory.
+        manifest: the run's manifest (configuration, fingerprint, environment).
+        sessions: one row per session (start, end, status, reason, trials committed).
+        trials: every committed trial, in schedule order.
+        attempts: every recorded model-call attempt.
+    """
+
+    run_dir: Path
+    manifest: dict[str, Any]
+    sessions: pl.DataFrame
+    trials: pl.DataFrame
+    attempts: pl.DataFrame
+
+    @property
+    def status(self) -> str | None:
+        """The status of the latest session (``None`` before any session)."""
+        return None if self.sessions.is_empty() else str(self.sessions["status"][-1])
+
+    def __str__(self) -> str:
+        return (
+            f"Run {self.manifest.get('experiment_id', '?')} in {self.run_dir}: "
+            f"{self.trials.height} trials, {self.sessions.height} sessions, last {self.status}"
+        )
+
+
+def load_run(run_dir: str | os.PathLike[str]) -> StoredRun:
+    """Read a run directory without running anything.
 
     Raises:
         RunDirectoryError: ``run_dir`` holds no run.
+
+    Example:
+        >>> import tempfile
+        >>> from crucible.core import Item
+        >>> exp = Experiment("toy", [Item("1", "2+2?", "4")], [Condition("a", "sim:gpt-4")])
+        >>> where = tempfile.mkdtemp()
+        >>> _ = run_sync(exp, where)
+        >>> load_run(where).trials.height
+        1
     """
     root = Path(run_dir)
     if not RunStore.exists(root):
         raise RunDirectoryError(f"{str(root)!r} is not a run directory: it has no {DB_NAME}")
     store = RunStore(root, None)
     try:
-        return {
-            "manifest": store.manifest(),
-            "sessions": store.sessions(),
-            "trials": store.trials(),
-            "attempts": store.attempts(),
-        }
+        return StoredRun(
+            run_dir=root,
+            manifest=store.manifest(),
+            sessions=store.sessions(),
+            trials=store.trials(),
+            attempts=store.attempts(),
+        )
     finally:
         store.close()
 

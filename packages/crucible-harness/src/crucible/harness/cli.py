@@ -209,7 +209,7 @@ def estimate_command(file: Path, pilot: int, as_json: bool) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def resume_command(run_dir: Path, force: bool, quiet: bool) -> None:
     """Finish the run in RUN_DIR: run only the trials not committed yet."""
-    manifest = _guarded(lambda: load_run(run_dir))["manifest"]
+    manifest = _guarded(lambda: load_run(run_dir)).manifest
     source = manifest.get("source")
     if not source:
         _fail(
