@@ -106,7 +106,17 @@ def _attributes(span: SpanLike) -> Mapping[str, Any]:
 
 
 def _relevant(attributes: Mapping[str, Any]) -> bool:
-    return any(key.startswith(_PREFIXES) for key in attributes)
+    # An explicit loop: any() over a generator costs as much again on this per-span path.
+    for key in attributes:  # noqa: SIM110
+        if key.startswith(_PREFIXES):
+            return True
+    return False
+
+
+def _events(span: SpanLike) -> Sequence[_Event]:
+    # The SDK's ``events`` property copies its list into a tuple on every access.
+    inner = getattr(span, "_events", None)
+    return inner if inner is not None else span.events
 
 
 def _str(value: Any) -> str | None:
@@ -198,7 +208,7 @@ def spans_to_arrow(batch: Sequence[tuple[str | None, SpanLike]]) -> pa.Table:
     for exp, span in batch:
         a = _attributes(span)
         experiment = exp if exp is not None else str(a.get(sc.CRUCIBLE_EXPERIMENT_ID, ""))
-        if span.events:
+        if _events(span):
             evaluations.append((experiment, span, a))
         if _relevant(a):
             spans.append(span)
