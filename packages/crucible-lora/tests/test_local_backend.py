@@ -215,3 +215,27 @@ def test_backend_by_name(config: LoraConfig) -> None:
     assert isinstance(backend, LocalBackend)
     assert backend.base_model == "crucible-tiny-byte-lm"
     assert asyncio.iscoroutinefunction(backend.forward_backward)
+
+
+async def test_large_requests_are_chunked_without_changing_results(config: LoraConfig) -> None:
+    # 70 data run as three internal chunks (32, 32, 6); the folded loss:sum is the sum over all data
+    # and each datum's log-probabilities equal those of a call on its own.
+    backend = LocalBackend(config, dtype=np.float64)
+    batch = (data(backend) * 12)[:70]
+    whole = await backend.forward(batch, "cross_entropy")
+    singles = [await backend.forward([d], "cross_entropy") for d in batch[:6]]
+    assert len(whole.loss_fn_outputs) == 70
+    per_datum = [
+        float(-(o["logprobs"] * d.weights).sum())
+        for o, d in zip(whole.loss_fn_outputs, batch, strict=True)
+    ]
+    assert whole.metrics["loss:sum"] == pytest.approx(sum(per_datum), rel=1e-12)
+    for s, o in zip(singles, whole.loss_fn_outputs[:6], strict=True):
+        np.testing.assert_allclose(s.loss_fn_outputs[0]["logprobs"], o["logprobs"], rtol=1e-12)
+
+
+async def test_top_p_near_zero_is_greedy(backend: LocalBackend) -> None:
+    sampler = backend.sampler()
+    greedy = await sampler.generate("Slow and", max_tokens=16, temperature=0)
+    nucleus = await sampler.generate("Slow and", max_tokens=16, temperature=1.0, top_p=1e-6, seed=1)
+    assert nucleus.text == greedy.text == " steady wins the"

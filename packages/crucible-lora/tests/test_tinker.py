@@ -126,3 +126,23 @@ def test_missing_sdk_gives_the_install_hint(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setitem(sys.modules, "tinker", None)
     with pytest.raises(BackendUnavailableError, match=r'pip install "crucible-lora\[tinker\]"'):
         create_backend("tinker", config=CONFIG, base_model="m")
+
+
+def test_metric_reduction_matches_the_sdk() -> None:
+    # Reference: tinker 0.38, tinker.lib.chunked_fwdbwd_helpers.combine_fwd_bwd_output_results.
+    from tinker.lib.chunked_fwdbwd_helpers import combine_fwd_bwd_output_results
+    from tinker.types import ForwardBackwardOutput as TinkerOutput
+
+    from crucible.lora import reduce_metrics
+
+    rng = np.random.default_rng(3)
+    keys = ["loss:sum", "acc:mean", "lo:min", "hi:max", "t:slack", "id:unique"]
+    chunks = [{k: float(rng.normal()) for k in keys} for _ in range(4)]
+    sizes = [3, 1, 5, 2]
+    sdk = combine_fwd_bwd_output_results(
+        [TinkerOutput("ArrayRecord", [{}] * n, m) for m, n in zip(chunks, sizes, strict=True)]
+    ).metrics
+    ours = reduce_metrics(chunks, weights=sizes)
+    assert ours.keys() == sdk.keys()
+    for k in ours:
+        assert ours[k] == pytest.approx(sdk[k], rel=1e-12)

@@ -119,6 +119,8 @@ async def test_bad_trainer_input(backend: LocalBackend, config: LoraConfig) -> N
         Trainer(backend, config, ADAM, batch_size=0)
     with pytest.raises(ValidationError, match="differs from the backend's"):
         Trainer(backend, LoraConfig(rank=8), ADAM, batch_size=2)
+    with pytest.raises(ValidationError, match="`checkpoint_every`=2 needs a `checkpoint_dir`"):
+        Trainer(backend, config, ADAM, batch_size=2, checkpoint_every=2)
     with pytest.raises(ValidationError, match="valid: 'constant', 'linear', 'cosine'"):
         Trainer(backend, config, ADAM, batch_size=2, lr_schedule="step")
 

@@ -1,6 +1,7 @@
 """crucible-lora: LoRA fine-tuning with an adapter-neutral, Tinker-shaped API."""
 
-from crucible.lora._adapters import AdapterRecord, AdapterRegistry, Evidence, Stage, config_hash
+from crucible.lora._adapter_records import AdapterRecord, Evidence, Stage, config_hash
+from crucible.lora._adapters import AdapterRegistry
 from crucible.lora._backend import (
     BackendRegistry,
     Sampler,

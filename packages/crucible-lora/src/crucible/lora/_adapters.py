@@ -2,118 +2,29 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import attrs
 import duckdb
 
 from crucible.core import ValidationError
+from crucible.lora._adapter_records import (
+    TRANSITIONS,
+    AdapterRecord,
+    Evidence,
+    Stage,
+    canonical_json,
+    config_hash,
+    parse_stage,
+)
 from crucible.lora._config import LoraConfig
 from crucible.lora._errors import PromotionError
 
-__all__ = ["AdapterRecord", "AdapterRegistry", "Evidence", "Stage", "config_hash"]
-
-
-class Stage(StrEnum):
-    """Lifecycle of an adapter: experiment → staging → production → archived."""
-
-    EXPERIMENT = "experiment"
-    STAGING = "staging"
-    PRODUCTION = "production"
-    ARCHIVED = "archived"
-
-
-#: Allowed stage changes: one step forward, a demotion from production, or archiving.
-_TRANSITIONS: dict[Stage, frozenset[Stage]] = {
-    Stage.EXPERIMENT: frozenset({Stage.STAGING, Stage.ARCHIVED}),
-    Stage.STAGING: frozenset({Stage.PRODUCTION, Stage.EXPERIMENT, Stage.ARCHIVED}),
-    Stage.PRODUCTION: frozenset({Stage.STAGING, Stage.ARCHIVED}),
-    Stage.ARCHIVED: frozenset(),
-}
-
-
-def _stage(value: str | Stage, argument: str = "stage") -> Stage:
-    try:
-        return Stage(value)
-    except ValueError:
-        valid = ", ".join(repr(s.value) for s in Stage)
-        raise ValidationError(f"unknown `{argument}` {value!r}; valid stages: {valid}") from None
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def config_hash(
-    base_model: str,
-    lora_config: Mapping[str, Any],
-    training_config: Mapping[str, Any],
-    dataset_hashes: Sequence[str],
-) -> str:
-    """SHA-256 over the canonical JSON (sorted keys, no spaces) of everything that defines a run.
-
-    Example:
-        >>> config_hash("m", {"rank": 8}, {"lr": 1e-3}, ["abc"]) == config_hash(
-        ...     "m", {"rank": 8}, {"lr": 0.001}, ["abc"])
-        True
-    """
-    payload = {
-        "base_model": base_model,
-        "lora_config": dict(lora_config),
-        "training_config": dict(training_config),
-        "dataset_hashes": sorted(dataset_hashes),
-    }
-    return hashlib.sha256(_canonical(payload).encode()).hexdigest()
-
-
-@attrs.frozen
-class Evidence:
-    """An evaluation that justifies a promotion: its run directory, verdict and summary."""
-
-    run_dir: str = attrs.field(converter=str)
-    passed: bool
-    summary: dict[str, Any] = attrs.field(factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"run_dir": self.run_dir, "passed": self.passed, "summary": self.summary}
-
-
-@attrs.frozen
-class AdapterRecord:
-    """One registered adapter."""
-
-    id: str
-    base_model: str
-    checkpoint_path: str
-    lora_config: dict[str, Any]
-    training_config: dict[str, Any]
-    config_hash: str
-    dataset_hashes: tuple[str, ...]
-    fine_tuned_from: str | None
-    stage: Stage
-    metrics: dict[str, float]
-    tags: tuple[str, ...]
-    created_at: str
-    evidence: tuple[Evidence, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        d = attrs.asdict(self, recurse=False)
-        d["stage"] = self.stage.value
-        d["dataset_hashes"] = list(self.dataset_hashes)
-        d["tags"] = list(self.tags)
-        d["evidence"] = [e.to_dict() for e in self.evidence]
-        return d
-
-    def __str__(self) -> str:
-        return f"{self.id} [{self.stage.value}] on {self.base_model}, metrics {self.metrics}"
-
+__all__ = ["AdapterRegistry"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS adapters (
@@ -213,7 +124,7 @@ class AdapterRegistry:
     ) -> list[AdapterRecord]:
         """Adapters matching every given filter; a metric threshold excludes adapters that lack
         the metric."""
-        want = None if stage is None else _stage(stage)
+        want = None if stage is None else parse_stage(stage)
         out = []
         for a in self.all():
             if want is not None and a.stage is not want:
@@ -288,8 +199,8 @@ class AdapterRegistry:
                 adapter_id,
                 base_model,
                 str(checkpoint_path),
-                _canonical(lora),
-                _canonical(dict(training_config)),
+                canonical_json(lora),
+                canonical_json(dict(training_config)),
                 digest,
                 json.dumps(hashes),
                 fine_tuned_from,
@@ -337,10 +248,10 @@ class AdapterRegistry:
         Raises:
             PromotionError: a disallowed transition, or production without passing evidence.
         """
-        target = _stage(stage)
+        target = parse_stage(stage)
         current = self.get(adapter_id)
-        if target not in _TRANSITIONS[current.stage]:
-            allowed = ", ".join(sorted(s.value for s in _TRANSITIONS[current.stage])) or "none"
+        if target not in TRANSITIONS[current.stage]:
+            allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current.stage])) or "none"
             raise PromotionError(
                 f"cannot move {adapter_id!r} from {current.stage.value!r} to {target.value!r}; "
                 f"allowed next stages: {allowed}"
@@ -362,7 +273,7 @@ class AdapterRegistry:
                     target.value,
                     evidence.run_dir,
                     evidence.passed,
-                    _canonical(evidence.summary),
+                    canonical_json(evidence.summary),
                     datetime.now(UTC).isoformat(),
                 ],
             )
@@ -413,12 +324,12 @@ class AdapterRegistry:
                     r["id"],
                     r["base_model"],
                     r["checkpoint_path"],
-                    _canonical(r["lora_config"]),
-                    _canonical(r["training_config"]),
+                    canonical_json(r["lora_config"]),
+                    canonical_json(r["training_config"]),
                     r["config_hash"],
                     json.dumps(list(r["dataset_hashes"])),
                     r.get("fine_tuned_from"),
-                    _stage(r["stage"]).value,
+                    parse_stage(r["stage"]).value,
                     json.dumps(r["metrics"]),
                     json.dumps(list(r["tags"])),
                     r["created_at"],
@@ -432,7 +343,7 @@ class AdapterRegistry:
                         r["stage"],
                         e["run_dir"],
                         bool(e["passed"]),
-                        _canonical(e["summary"]),
+                        canonical_json(e["summary"]),
                         r["created_at"],
                     ],
                 )

@@ -226,6 +226,10 @@ class Trainer:
         ):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValidationError(f"`{name}` must be an int >= {low}, got {value!r}")
+        if checkpoint_every and checkpoint_dir is None:
+            raise ValidationError(
+                f"`checkpoint_every`={checkpoint_every} needs a `checkpoint_dir` to save into"
+            )
         try:
             self.lr_schedule = LrSchedule(lr_schedule)
         except ValueError:
