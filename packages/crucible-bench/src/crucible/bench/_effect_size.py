@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from crucible.bench._errors import BenchInputError, DegenerateDataError
 from crucible.bench._results import EffectSize
@@ -489,16 +489,9 @@ def _noncentral_bounds(cdf: Callable[[float], float], confidence: float) -> tupl
     return solve(1 - tail), solve(tail)
 
 
-def ncf_eta_interval(
-    f: float, df1: float, df2: float, n: int, confidence: float
-) -> tuple[float, float]:
+def ncf_eta_interval(f: float, df1: float, df2: float, n: int, confidence: float) -> tuple[float, float]:
     """CI of (partial) η² by inverting the noncentral F distribution (Steiger 2004)."""
-    lo, hi = _noncentral_bounds(
-        lambda lam: (
-            float(stats.ncf.cdf(f, df1, df2, lam)) if lam > 0 else float(stats.f.cdf(f, df1, df2))
-        ),
-        confidence,
-    )
+    lo, hi = _noncentral_bounds(lambda lam: float(special.ncfdtr(df1, df2, lam, f)), confidence)
     return lo / (lo + n), (hi / (hi + n) if math.isfinite(hi) else 1.0)
 
 
@@ -537,12 +530,7 @@ def cramers_v(table: npt.ArrayLike, *, confidence: float = 0.95) -> EffectSize:
     k = min(t.shape) - 1
     dof = (t.shape[0] - 1) * (t.shape[1] - 1)
     v = math.sqrt(chi2 / (n * k))
-    lo, hi = _noncentral_bounds(
-        lambda lam: (
-            float(stats.ncx2.cdf(chi2, dof, lam)) if lam > 0 else float(stats.chi2.cdf(chi2, dof))
-        ),
-        confidence,
-    )
+    lo, hi = _noncentral_bounds(lambda lam: float(special.chndtr(chi2, dof, lam)), confidence)
     low = math.sqrt(lo / (n * k))
     high = min(1.0, math.sqrt(hi / (n * k))) if math.isfinite(hi) else 1.0
     return make_effect("cramers_v", v, low, high, confidence, int(n), "noncentral-chi2", df=k)
