@@ -489,7 +489,9 @@ def _noncentral_bounds(cdf: Callable[[float], float], confidence: float) -> tupl
     return solve(1 - tail), solve(tail)
 
 
-def ncf_eta_interval(f: float, df1: float, df2: float, n: int, confidence: float) -> tuple[float, float]:
+def ncf_eta_interval(
+    f: float, df1: float, df2: float, n: int, confidence: float
+) -> tuple[float, float]:
     """CI of (partial) η² by inverting the noncentral F distribution (Steiger 2004)."""
     lo, hi = _noncentral_bounds(lambda lam: float(special.ncfdtr(df1, df2, lam, f)), confidence)
     return lo / (lo + n), (hi / (hi + n) if math.isfinite(hi) else 1.0)
