@@ -84,6 +84,8 @@ async def test_fit_runs_batches_callbacks_hooks_and_spans(
         ("epoch", 1),
     ]
     assert result.losses[-1] < result.losses[0]
+    assert result.to_dict()["history"][0]["step"] == 1
+    assert str(result).startswith("4 steps, loss ")
     assert result.state_path is not None and result.state_path.endswith("step-000004.safetensors")
     step_spans = [s for s in spans.get_finished_spans() if s.name == "lora.train_step"]
     assert [s.attributes["crucible.lora.step"] for s in step_spans] == [1, 2, 3, 4]

@@ -120,7 +120,19 @@ class ForwardBackwardOutput:
 
     @property
     def loss(self) -> float:
+        """The summed loss (``metrics["loss:sum"]``)."""
         return float(self.metrics["loss:sum"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "loss_fn_outputs": [
+                {k: v.tolist() for k, v in o.items()} for o in self.loss_fn_outputs
+            ],
+            "metrics": dict(self.metrics),
+        }
+
+    def __str__(self) -> str:
+        return f"ForwardBackwardOutput({len(self.loss_fn_outputs)} data, metrics {self.metrics})"
 
 
 @attrs.frozen
@@ -129,3 +141,6 @@ class OptimStepResult:
 
     step: int
     metrics: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "metrics": dict(self.metrics)}

@@ -93,6 +93,13 @@ class TrainingResult:
     def losses(self) -> list[float]:
         return [r.loss for r in self.history]
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "history": [r.to_dict() for r in self.history],
+            "state_path": self.state_path,
+            "resumed_from": self.resumed_from,
+        }
+
     def __str__(self) -> str:
         if not self.history:
             return "TrainingResult(no steps)"
