@@ -171,6 +171,12 @@ def threshold_optimizer(
 
     Raises:
         FairnessError: a group without positives or negatives (equalized odds), bad inputs.
+
+    Example:
+        >>> scores = [0.9, 0.6, 0.4, 0.1, 0.8, 0.7, 0.3, 0.2]
+        >>> fit = threshold_optimizer([1, 1, 0, 0, 1, 0, 0, 0], scores, ["a"] * 4 + ["b"] * 4)
+        >>> fit.rates, fit.expected_accuracy
+        ({'a': (0.25,), 'b': (0.25,)}, 0.875)
     """
     yt = check_lengths(y_true, np.zeros(np.asarray(y_true).shape[0], dtype=np.int8))[0]
     score = as_float_array(y_score, "y_score")

@@ -59,6 +59,11 @@ def conflict_analysis(
         Chouldechova, A. (2017). Fair prediction with disparate impact. Big Data 5(2), 153–163.
         doi:10.1089/big.2016.0047. Kleinberg, J., Mullainathan, S., Raghavan, M. (2016).
         Inherent trade-offs in the fair determination of risk scores. arXiv:1609.05807.
+
+    Example:
+        >>> c = conflict_analysis([1, 1, 0, 0, 1, 0, 0, 0], [1, 0, 0, 0, 1, 1, 0, 0], ["a"] * 4 + ["b"] * 4)
+        >>> c.base_rate_gap
+        0.25
     """
     gc = GroupCounts.build(y_true, y_pred, sensitive, y_prob=y_prob)
     labels = gc.groups.labels
@@ -143,6 +148,12 @@ def pareto_frontier(
     Returns:
         polars DataFrame ``accuracy, disparity`` and one ``threshold[<group>]`` column per group,
         sorted by disparity (rows are ``score >= threshold``).
+
+    Example:
+        >>> scores = [0.9, 0.6, 0.4, 0.1, 0.8, 0.7, 0.3, 0.2]
+        >>> front = pareto_frontier([1, 1, 0, 0, 1, 0, 0, 0], scores, ["a"] * 4 + ["b"] * 4, n_thresholds=5)
+        >>> front["accuracy"].to_list(), front["disparity"].to_list()
+        ([0.875, 1.0], [0.0, 0.25])
     """
     yt = check_lengths(y_true, np.zeros(np.asarray(y_true).shape[0], dtype=np.int8))[0]
     score = as_float_array(y_score, "y_score")

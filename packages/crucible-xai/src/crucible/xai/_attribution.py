@@ -76,7 +76,7 @@ def integrated_gradients(
     Example:
         >>> f = lambda X: (X**2).sum(axis=1)
         >>> e = integrated_gradients(f, [1.0, 2.0], [0.0, 0.0], gradient=lambda X: 2 * X)
-        >>> [round(v, 9) for v in e.values]
+        >>> e.values.round(9).tolist()
         [1.0, 4.0]
     """
     xv = as_vector(x, "x")

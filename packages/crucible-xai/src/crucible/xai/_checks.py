@@ -72,7 +72,15 @@ def deletion_curve(
     f: ModelFn, explanation: Explanation, baseline: npt.ArrayLike, *, output: int | None = None
 ) -> Curve:
     """Deletion curve (Petsiuk, Das & Saenko 2018): replace features by ``baseline`` in order of
-    decreasing attribution; a faithful explanation makes the output fall fast (low AUC)."""
+    decreasing attribution; a faithful explanation makes the output fall fast (low AUC).
+
+    Example:
+        >>> import numpy as np
+        >>> from crucible.xai import kernel_shap
+        >>> f = lambda Z: 2 * Z[:, 0] + Z[:, 1]
+        >>> deletion_curve(f, kernel_shap(f, [1.0, 1.0], np.zeros((1, 2))), [0.0, 0.0]).output.tolist()
+        [3.0, 1.0, 0.0]
+    """
     return _curve("deletion", f, explanation, baseline, output)
 
 

@@ -52,6 +52,15 @@ def permutation_importance(
     Returns:
         polars DataFrame ``feature, importance, std, ci_low, ci_high, n_repeats`` (std with
         ``ddof=0`` like scikit-learn; the CI is a t-interval over repeats with ``ddof=1``).
+
+    Example:
+        >>> import numpy as np
+        >>> X = np.random.default_rng(0).normal(size=(200, 2))
+        >>> def neg_mse(y, p):
+        ...     return -float(np.mean((y - p) ** 2))
+        >>> pi = permutation_importance(lambda Z: Z[:, 0], X, X[:, 0], scorer=neg_mse, n_repeats=5)
+        >>> pi["importance"].round(2).to_list()
+        [1.88, 0.0]
     """
     Xm = as_matrix(X, "X")
     yv = np.asarray(y).ravel()
@@ -142,6 +151,12 @@ def partial_dependence(
     ``grid_resolution`` points evenly spaced between the given percentiles (``scipy.stats.mstats.
     mquantiles``) — as
     ``sklearn.inspection.partial_dependence(method="brute")``.
+
+    Example:
+        >>> import numpy as np
+        >>> X = np.arange(20.0).reshape(10, 2)
+        >>> partial_dependence(lambda Z: 2 * Z[:, 0] + Z[:, 1], X, 0, grid_resolution=5).average.tolist()
+        [10.0, 19.0, 28.0, 37.0, 46.0]
     """
     Xm = as_matrix(X, "X")
     n, d = Xm.shape
@@ -209,6 +224,13 @@ def accumulated_local_effects(
 
     Raises:
         XAIError: a constant feature (no bins).
+
+    Example:
+        >>> import numpy as np
+        >>> X = np.arange(20.0).reshape(10, 2)
+        >>> ale = accumulated_local_effects(lambda Z: 2 * Z[:, 0] + Z[:, 1], X, 0, n_bins=4)
+        >>> ale.effect.round(6).tolist()
+        [-18.0, -9.0, 0.0, 9.0, 18.0]
     """
     Xm = as_matrix(X, "X")
     d = Xm.shape[1]
@@ -239,6 +261,12 @@ def h_statistic(
     H² = Σ_i [PD_jk(x_i) − PD_j(x_ij) − PD_k(x_ik)]² / Σ_i PD_jk(x_i)², all partial dependences
     centred and evaluated at the data points (O(n²) model rows; ``n_rows`` subsamples the data,
     seeded). 0 means no interaction; 1 means the joint effect is pure interaction.
+
+    Example:
+        >>> import numpy as np
+        >>> X = np.arange(20.0).reshape(10, 2)
+        >>> round(h_statistic(lambda Z: Z[:, 0] * Z[:, 1], X - X.mean(axis=0), (0, 1)), 6)
+        1.0
     """
     Xm = as_matrix(X, "X")
     n, d = Xm.shape

@@ -84,6 +84,12 @@ def lime(
 
     Raises:
         XAIError: shape mismatch, NaN, a constant feature with ``discretizer="none"``.
+
+    Example:
+        >>> import numpy as np
+        >>> train = np.random.default_rng(0).normal(size=(200, 2))
+        >>> lime(lambda Z: 3 * Z[:, 0], [1.0, 0.0], train, discretizer="none", seed=0).values.round(2).tolist()
+        [2.94, 0.0]
     """
     xv = as_vector(x, "x")
     train = as_matrix(training_data, "training_data", xv.size)

@@ -204,7 +204,7 @@ def kernel_shap(
         >>> import numpy as np
         >>> f = lambda X: 2 * X[:, 0] + X[:, 1] * X[:, 2]
         >>> e = kernel_shap(f, [1.0, 2.0, 3.0], np.zeros((1, 3)))
-        >>> [round(v, 6) for v in e.values]
+        >>> e.values.round(6).tolist()
         [2.0, 3.0, 3.0]
     """
     predict, xv, bg, names = _inputs(f, x, background, output, feature_names)
