@@ -29,9 +29,9 @@ TOTAL = 2 * N_ITEMS * REPEATS
 
 
 def build() -> Experiment:
-    """120 trials of two simulated models answering in 1-2 ms, with retried transient errors."""
+    """120 trials of two simulated models answering in about 30 ms, with retried transient errors."""
     items = [Item(f"q{i}", f"What is {i} + {i + 1}?", str(2 * i + 1)) for i in range(N_ITEMS)]
-    common = {"seed": 5, "time_scale": 0.002, "error_rate": 0.05, "error_mix": {"server": 1.0}}
+    common = {"seed": 5, "time_scale": 0.04, "error_rate": 0.05, "error_mix": {"server": 1.0}}
     return Experiment(
         "killed",
         Dataset("arith", items),

@@ -57,3 +57,9 @@ async def _check(
     assert resumed.new_trials == killrun.TOTAL - survived.height
     assert resumed.trials.height == killrun.TOTAL
     assert_frame_equal(stable(resumed.trials), stable(reference))
+    sessions = load_run(run_dir).sessions
+    first, last = sessions["status"].to_list()
+    # The killed session is marked crashed on resume, unless the kill came after it finished.
+    assert first == "crashed" or (first == "complete" and survived.height == killrun.TOTAL)
+    assert last == "complete"
+    assert sessions["committed"].to_list() == [survived.height, resumed.new_trials]

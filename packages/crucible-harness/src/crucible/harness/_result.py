@@ -19,6 +19,7 @@ class RunStatus(StrEnum):
     PARTIAL = "partial"  # stopped early by the budget: resume with a larger one
     FAILED = "failed"  # stopped by `fail_on_error`
     INTERRUPTED = "interrupted"  # cancelled (Ctrl-C): resume to finish
+    CRASHED = "crashed"  # a session whose process died (kill -9, power loss): resume to finish
 
 
 def summarize(trials: pl.DataFrame, scorers: list[str]) -> pl.DataFrame:

@@ -4,9 +4,11 @@ groups to the run store, resumable after any crash."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from crucible.harness._progress import Progress, make_progress
 from crucible.harness._ratelimit import ModelLimiter
 from crucible.harness._result import RunResult, RunStatus
 from crucible.harness._store import DB_NAME, RunStore, TrialKey
-from crucible.telemetry import DuckDBStore, capture
+from crucible.telemetry import DuckDBStore, TelemetryError, capture
 
 __all__ = ["StoredRun", "load_run", "run", "run_sync", "schedule"]
 
@@ -231,6 +233,18 @@ class _Run:
         await writer
 
 
+def _capture_events(stack: contextlib.ExitStack, path: Path, experiment_id: str) -> None:
+    """Capture model spans into the run's ``events`` table for the life of ``stack``."""
+    events = DuckDBStore(path, table="events")
+    stack.callback(events.close)
+    try:
+        stack.enter_context(capture(experiment_id, store=events))
+    except TelemetryError as exc:
+        # A tracer provider that is not the OpenTelemetry SDK's cannot be captured from; the
+        # trials are the run's record, so the run goes on without events.
+        warnings.warn(f"telemetry events are not captured: {exc}", RuntimeWarning, stacklevel=3)
+
+
 def _load_result(
     experiment: Experiment,
     store: RunStore,
@@ -325,14 +339,9 @@ async def run(
         status = RunStatus.COMPLETE
         reason: str | None = None
         try:
-            if telemetry:
-                events = DuckDBStore(root / DB_NAME, table="events")
-                try:
-                    with capture(experiment_id, store=events):
-                        await state.execute(plan)
-                finally:
-                    events.close()
-            else:
+            with contextlib.ExitStack() as stack:
+                if telemetry:
+                    _capture_events(stack, root / DB_NAME, experiment_id)
                 await state.execute(plan)
         except (asyncio.CancelledError, KeyboardInterrupt):
             store.end_session(session, RunStatus.INTERRUPTED, "interrupted", state.committed)

@@ -218,7 +218,14 @@ class RunStore:
                 raise
 
     def start_session(self, info: Mapping[str, Any]) -> int:
+        """Open a session; sessions still marked running died with their process (only one
+        process can hold the database), so they are marked ``crashed``."""
         with self._lock:
+            self._con.execute(
+                "UPDATE sessions SET status = 'crashed', reason = 'the process ended without "
+                "closing the session (killed or crashed)', committed = (SELECT count(*) FROM "
+                "trials t WHERE t.session = sessions.session) WHERE status = 'running'"
+            )
             row = self._con.execute("SELECT coalesce(max(session), 0) + 1 FROM sessions").fetchone()
             session = int(row[0]) if row else 1
             self._con.execute(
