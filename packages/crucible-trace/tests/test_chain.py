@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from opentelemetry import trace
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from crucible.trace import (
     Chain,
@@ -95,7 +96,7 @@ def test_merge_orders_by_time_and_deduplicates() -> None:
     assert merged.name == "a+b"
 
 
-def test_events_link_to_the_model_call_span(spans: object) -> None:
+def test_events_link_to_the_model_call_span(spans: InMemorySpanExporter) -> None:
     tracer = trace.get_tracer("crucible.trace.tests")
     with tracer.start_as_current_span("chat gpt-4o") as span:
         result = parse('<event type="pattern_applied"><decision>memoise</decision></event>')
@@ -107,6 +108,9 @@ def test_events_link_to_the_model_call_span(spans: object) -> None:
     assert direct.span_id == event.span_id
     chain = result.chain(name="from call")
     assert chain.for_span(f"{ctx.span_id:016x}") == [event]
+    (finished,) = [s for s in spans.get_finished_spans() if s.name == "chat gpt-4o"]
+    assert finished.context is not None
+    assert event.span_id == f"{finished.context.span_id:016x}"  # what telemetry stores
     outside = Event(type="pattern_applied", decision="x")
     assert outside.trace_id is None and outside.span_id is None
 
