@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from crucible.harness import cli as cli_module
 from crucible.harness import load_run
 from crucible.harness.cli import (
     EXIT_DECLINED,
@@ -78,15 +79,43 @@ def test_resume_refuses_a_changed_file(tmp_path: Path) -> None:
     assert result.output.count("\n") == 1  # one line
 
 
-def test_expensive_runs_need_confirmation_and_never_block(tmp_path: Path) -> None:
+def expensive(tmp_path: Path) -> Path:
+    """An experiment with a priced, non-simulated condition (its server is unreachable)."""
     path = tmp_path / "exp.py"
     path.write_text(
-        EXPERIMENT.format(usd=None, confirm=0.0).replace(
+        EXPERIMENT.format(usd=None, confirm=0.0)
+        .replace(
             'Condition("b", "sim:model-b", prompt="Q: {input}")',
             'Condition("b", "openai-compatible:big", prompt="Q: {input}", '
             'options={"base_url": "http://127.0.0.1:9/v1", "pricing": __import__("crucible.core").core.Pricing({"openai-compatible:big": {"input": 5, "output": 15}})})',
         )
+        .replace("Limits(concurrency=4)", "Limits(concurrency=4, max_retries=0)")
     )
+    return path
+
+
+@pytest.mark.parametrize(("answer", "code"), [("n\n", EXIT_DECLINED), ("y\n", 0)])
+def test_interactive_runs_ask_before_an_expensive_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: str, code: int
+) -> None:
+    monkeypatch.setattr(cli_module, "_interactive", lambda: True)
+    run_dir = tmp_path / "run"
+    result = CliRunner().invoke(
+        run_command, [str(expensive(tmp_path)), "--run-dir", str(run_dir), "--quiet"], input=answer
+    )
+    assert "above the confirmation threshold $0.00. Run it?" in result.output
+    assert result.exit_code == code, result.output
+    assert run_dir.exists() == (code == 0)
+    if code == 0:
+        trials = load_run(run_dir).trials
+        assert trials.height == 48
+        assert set(trials.filter(trials["condition"] == "b")["error_type"]) == {
+            "ProviderConnectionError"
+        }
+
+
+def test_expensive_runs_need_confirmation_and_never_block(tmp_path: Path) -> None:
+    path = expensive(tmp_path)
     run_dir = tmp_path / "run"
     result = CliRunner().invoke(run_command, [str(path), "--run-dir", str(run_dir)], input="")
     assert result.exit_code == EXIT_DECLINED

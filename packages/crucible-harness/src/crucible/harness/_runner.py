@@ -233,6 +233,16 @@ class _Run:
         await writer
 
 
+async def _close_owned_models(experiment: Experiment) -> None:
+    """Release the connections of models the experiment built from spec strings (a model
+    passed as an object belongs to the caller). They reconnect if used again."""
+    for cond in experiment.conditions:
+        if isinstance(cond.model, str):
+            close = getattr(experiment.models[cond.name], "aclose", None)
+            if close is not None:
+                await close()
+
+
 def _capture_events(stack: contextlib.ExitStack, path: Path, experiment_id: str) -> None:
     """Capture model spans into the run's ``events`` table for the life of ``stack``."""
     events = DuckDBStore(path, table="events")
@@ -342,7 +352,10 @@ async def run(
             with contextlib.ExitStack() as stack:
                 if telemetry:
                     _capture_events(stack, root / DB_NAME, experiment_id)
-                await state.execute(plan)
+                try:
+                    await state.execute(plan)
+                finally:
+                    await _close_owned_models(experiment)
         except (asyncio.CancelledError, KeyboardInterrupt):
             store.end_session(session, RunStatus.INTERRUPTED, "interrupted", state.committed)
             reporter.finish(RunStatus.INTERRUPTED.value, "interrupted")

@@ -150,6 +150,11 @@ def _execute(
         )
 
 
+def _interactive() -> bool:
+    """Whether a person can answer a prompt (standard input is a terminal)."""
+    return sys.stdin.isatty()
+
+
 def _confirm(experiment: Experiment, yes: bool) -> None:
     threshold = experiment.budget.confirm_above_usd
     if yes or threshold is None:
@@ -161,7 +166,7 @@ def _confirm(experiment: Experiment, yes: bool) -> None:
         f"estimated cost ${est.billable_usd:.2f} is above the confirmation threshold "
         f"${threshold:.2f}"
     )
-    if not sys.stdin.isatty():
+    if not _interactive():
         _fail(message + "; pass --yes to run without asking", EXIT_DECLINED)
     click.echo(str(est), err=True)
     if not click.confirm(message + ". Run it?", default=False, err=True):
