@@ -118,20 +118,32 @@ def _sample_coalitions(
             masks.append(~block)
             weights += [w] * len(block)
     if full < n_sizes and left > 0:
-        rest = weight[full:] / weight[full:].sum()
-        n_draw = max(1, left // 2)
+        # as the reference: sizes drawn with paired sizes' probability halved (each draw adds a
+        # coalition and its complement); draws continue until `left` distinct coalitions are
+        # found, repeats adding weight to the coalition they repeat
+        rest = weight.copy()
+        rest[:n_paired] /= 2
+        rest = rest[full:] / rest[full:].sum()
+        n_draw = 4 * left
         sizes = rng.choice(np.arange(full + 1, n_sizes + 1), size=n_draw, p=rest)
-        order = rng.random((n_draw, d)).argsort(axis=1)
-        drawn = order < sizes[:, None]
-        paired = drawn[sizes <= n_paired]
-        drawn = np.concatenate([drawn, ~paired])[:left]
-        if d <= 62:  # merge duplicates through an integer code per coalition (fast path)
-            codes = drawn.astype(np.int64) @ (np.int64(1) << np.arange(d, dtype=np.int64))
-            _, first, counts = np.unique(codes, return_index=True, return_counts=True)
-            uniq = drawn[first]
+        drawn = rng.random((n_draw, d)).argsort(axis=1) < sizes[:, None]
+        paired = sizes <= n_paired
+        seq = np.empty((2 * n_draw, d), dtype=bool)
+        seq[0::2], seq[1::2] = drawn, ~drawn
+        keep = np.ones(2 * n_draw, dtype=bool)
+        keep[1::2] = paired  # a complement only for paired sizes
+        seq = seq[keep]
+        if d <= 62:  # integer code per coalition (fast path)
+            codes = seq.astype(np.int64) @ (np.int64(1) << np.arange(d, dtype=np.int64))
         else:
-            uniq, counts = np.unique(drawn, axis=0, return_counts=True)
-        masks.append(uniq)
+            codes = np.unique(seq, axis=0, return_inverse=True)[1].ravel()
+        _, first = np.unique(codes, return_index=True)
+        is_first = np.zeros(len(codes), dtype=bool)
+        is_first[first] = True
+        stop = int(np.searchsorted(np.cumsum(is_first), left)) + 1
+        prefix = codes[:stop]
+        _, first_pos, counts = np.unique(prefix, return_index=True, return_counts=True)
+        masks.append(seq[first_pos])
         weights += list(counts / counts.sum() * weight[full:].sum())
     return np.concatenate(masks) if masks else np.zeros((0, d), bool), np.array(weights)
 
