@@ -202,3 +202,26 @@ def test_record_score_rejects_bad_values() -> None:
         record_score("f1", float("nan"))
     with pytest.raises(TelemetryError, match="`name` must be a non-empty string"):
         record_score("", 1.0)
+
+
+def test_trial_spans_are_context_and_scores_on_them_find_their_call() -> None:
+    """The harness shape: a trial span (no model) around the model call, scored on the trial."""
+    tracer = trace.get_tracer("t")
+    with capture("exp-trial") as cap:
+        for i, (condition, model, score) in enumerate(
+            [("A", "m1", 1.0), ("A", "m1", 0.0), ("B", "m2", 1.0)]
+        ):
+            with tracer.start_as_current_span(f"trial {condition}") as trial:
+                trial.set_attribute(sc.CRUCIBLE_CONDITION, condition)
+                trial.set_attribute(sc.CRUCIBLE_ITEM_ID, f"q{i}")
+                trial.set_attribute(sc.CRUCIBLE_ATTEMPTS, 1)
+                emit_call(model=model, condition=condition, item_id=f"q{i}", cost_usd=0.5)
+                record_score("exact_match", score, span=trial, item_id=f"q{i}", condition=condition)
+    frame = cap.frame()
+    assert frame.height == 3 + 3 + 3  # trial spans, calls and evaluations are all stored
+    m = metrics(frame)
+    assert m.select("condition", "model", "n_calls", "n_scored", "n_correct").rows() == [
+        ("A", "m1", 2, 2, 1),
+        ("B", "m2", 1, 1, 1),
+    ]
+    assert m["cost_per_correct_usd"].to_list() == [1.0, 0.5]

@@ -8,7 +8,7 @@ import polars as pl
 
 from crucible.telemetry._errors import TelemetryError
 from crucible.telemetry._schema import EVALUATION_EVENT, EVENT_SCHEMA
-from crucible.telemetry._source import Source, by_columns, grouped, lazy_events
+from crucible.telemetry._source import CALL_KEYS, Source, by_columns, grouped, is_call, lazy_events
 from crucible.telemetry._store import DuckDBStore
 
 __all__ = ["metrics"]
@@ -16,8 +16,9 @@ __all__ = ["metrics"]
 _QUANTILES = (("p50", 0.5), ("p90", 0.9), ("p95", 0.95), ("p99", 0.99))
 
 
+_LINK_COLUMNS = ("experiment", "condition", "item_id", "span_id", "parent_span_id")
 _CALL_COLUMNS = (
-    "name",
+    *CALL_KEYS,
     "success",
     "latency_ms",
     "ttft_ms",
@@ -37,7 +38,8 @@ def metrics(
 ) -> pl.DataFrame:
     """Per-group call metrics: volume, reliability, latency, tokens, cost and, with scores, accuracy.
 
-    Calls are the non-evaluation rows; latency and TTFT statistics cover successful calls
+    Calls are the rows that name a model or a provider (spans that only group calls, such as a
+    harness trial or an ensemble span, are context); latency and TTFT statistics cover successful calls
     (failed calls often end at a timeout, which would say more about the timeout than about
     the model). Quantiles are linear interpolation (numpy's default, Hyndman & Fan type 7).
     Evaluation rows (``gen_ai.evaluation.result``, see :func:`record_score`) take their group
@@ -64,11 +66,8 @@ def metrics(
     if isinstance(source, DuckDBStore):
         per_call, lf, calls = _duckdb_inputs(source, cols)
     else:
-        lf = lazy_events(
-            source,
-            [*cols, *_CALL_COLUMNS, "experiment", "item_id", "span_id", "parent_span_id", "score"],
-        )
-        calls = lf.filter(pl.col("name") != EVALUATION_EVENT)
+        lf = lazy_events(source, [*cols, *_CALL_COLUMNS, *_LINK_COLUMNS, "score"])
+        calls = is_call(lf)
         per_call = _call_aggregates(calls, cols)
     per_call = per_call.with_columns(
         (pl.col("cost_usd") / pl.col("n_calls")).alias("cost_per_call_usd")
@@ -121,7 +120,8 @@ def _call_sql(store: DuckDBStore, cols: list[str]) -> str:
         f"avg(latency_ms) {ok} AS latency_mean_ms, {quantiles}, "
         f"avg(ttft_ms) {ok} AS ttft_mean_ms, quantile_cont(ttft_ms, 0.5) {ok} AS ttft_p50_ms, "
         f"{sums}, coalesce(sum(cost_usd), 0.0) AS cost_usd "
-        f'FROM "{store.table}" WHERE name <> ?' + (f" GROUP BY {group}" if cols else "")
+        f'FROM "{store.table}" WHERE name <> ? AND (model IS NOT NULL OR provider IS NOT NULL)'
+        + (f" GROUP BY {group}" if cols else "")
     )
 
 
@@ -134,7 +134,7 @@ def _duckdb_inputs(
     if not cols and per_call["n_calls"][0] == 0:
         per_call = per_call.with_columns(pl.lit(0.0).alias("cost_usd"))
     per_call = per_call.cast({c: EVENT_SCHEMA[c] for c in cols})
-    needed = list(dict.fromkeys([*cols, "experiment", "item_id", "span_id", "parent_span_id"]))
+    needed = list(dict.fromkeys([*cols, *_LINK_COLUMNS, "model", "provider"]))
     fields = ", ".join(f'"{c}"' for c in needed)
     t = f'"{store.table}"'
     scores = store.sql(
@@ -144,11 +144,12 @@ def _duckdb_inputs(
     if scores.height == 0:
         return per_call.lazy(), scores.lazy(), scores.drop("score").lazy()
     calls = store.sql(
-        f"SELECT {fields}, name FROM {t} c WHERE name <> ? AND ("
+        f"SELECT {fields}, name FROM {t} WHERE name <> ? AND ("
         f"span_id IN (SELECT span_id FROM {t} WHERE name = ?) OR "
+        f"parent_span_id IN (SELECT span_id FROM {t} WHERE name = ?) OR "
         f"span_id IN (SELECT parent_span_id FROM {t} WHERE name = ?) OR "
         f"(experiment, item_id) IN (SELECT experiment, item_id FROM {t} WHERE name = ?))",
-        [EVALUATION_EVENT] * 4,
+        [EVALUATION_EVENT] * 5,
     )
     return per_call.lazy(), scores.lazy(), calls.lazy()
 
@@ -190,34 +191,43 @@ def _join(per_call: pl.LazyFrame, per_score: pl.LazyFrame, cols: list[str]) -> p
 
 
 def _scored(lf: pl.LazyFrame, calls: pl.LazyFrame, cols: list[str]) -> pl.LazyFrame:
+    """Evaluation rows with their group columns filled from the call they score: the call span
+    they sit on, else the call under the span they sit on (a trial span), else the call above
+    the carrier span they sit on, else the first call of the same item and condition, else of
+    the same item."""
     scores = lf.filter((pl.col("name") == EVALUATION_EVENT) & pl.col("score").is_not_null())
     fill = [c for c in cols if c != "experiment"]
     if not fill:
         return scores
-    lookup = calls.select(["span_id", *fill]).unique("span_id", keep="first")
-    own = lookup.rename({c: f"{c}__own" for c in fill})
-    parent = lookup.rename({"span_id": "parent_span_id", **{c: f"{c}__parent" for c in fill}})
-    item_keys = ["experiment", "item_id"]
-    same_item = [c for c in fill if c not in item_keys]
-    item = (
-        calls.filter(pl.col("item_id").is_not_null())
-        .select([*item_keys, *same_item])
-        .unique(item_keys, keep="first")
-        .rename({c: f"{c}__item" for c in same_item})
-    )
-    return (
-        scores.join(own, on="span_id", how="left")
-        .join(parent, on="parent_span_id", how="left")
-        .join(item, on=item_keys, how="left")
-        .with_columns(
-            [
-                pl.coalesce(
-                    c,
-                    f"{c}__own",
-                    f"{c}__parent",
-                    *([f"{c}__item"] if c in same_item else []),
-                ).alias(c)
-                for c in fill
-            ]
+    calls = is_call(calls)
+    same_condition = ["experiment", "item_id", "condition"]
+    same_item = ["experiment", "item_id"]
+    sources: list[tuple[str, list[str], list[str], list[str]]] = [
+        ("own", ["span_id"], ["span_id"], fill),
+        ("child", ["span_id"], ["parent_span_id"], fill),
+        ("parent", ["parent_span_id"], ["span_id"], fill),
+        ("cond", same_condition, same_condition, [c for c in fill if c not in same_condition]),
+        ("item", same_item, same_item, [c for c in fill if c not in same_item]),
+    ]
+    out = scores
+    for tag, left, right, filled in sources:
+        if not filled:
+            continue
+        lookup = (
+            calls.filter(
+                pl.all_horizontal(pl.col(k).is_not_null() for k in right if k != "condition")
+            )
+            .select([*right, *filled])
+            .unique(right, keep="first", maintain_order=True)
+            .rename({c: f"{c}__{tag}" for c in filled})
         )
+        out = out.join(lookup, left_on=left, right_on=right, how="left")
+    return out.with_columns(
+        [
+            pl.coalesce(
+                c,
+                *[f"{c}__{tag}" for tag, _, _, filled in sources if c in filled],
+            ).alias(c)
+            for c in fill
+        ]
     )

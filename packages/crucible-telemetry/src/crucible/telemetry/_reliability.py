@@ -9,8 +9,7 @@ from typing import Any
 import polars as pl
 
 from crucible.telemetry._errors import TelemetryError
-from crucible.telemetry._schema import EVALUATION_EVENT
-from crucible.telemetry._source import Source, by_columns, grouped, lazy_events
+from crucible.telemetry._source import CALL_KEYS, Source, by_columns, grouped, is_call, lazy_events
 
 __all__ = ["error_breakdown", "reliability", "timeseries"]
 
@@ -42,8 +41,8 @@ def reliability(
         not isinstance(latency_sla_ms, int | float) or not latency_sla_ms > 0
     ):
         raise TelemetryError(f"`latency_sla_ms` must be a positive number, got {latency_sla_ms!r}")
-    lf = lazy_events(source, [*cols, "name", "success", "latency_ms", "error_type"])
-    calls = lf.filter(pl.col("name") != EVALUATION_EVENT)
+    lf = lazy_events(source, [*cols, *CALL_KEYS, "success", "latency_ms", "error_type"])
+    calls = is_call(lf)
     ok = pl.col("success")
     if latency_sla_ms is None:
         within: pl.Expr = pl.lit(None, dtype=pl.Float64)
@@ -85,8 +84,8 @@ def error_breakdown(
 ) -> pl.DataFrame:
     """Errors per group and type: ``n_errors``, ``share_of_errors`` and ``share_of_calls``."""
     cols = by_columns(by)
-    lf = lazy_events(source, [*cols, "name", "success", "error_type"])
-    calls = lf.filter(pl.col("name") != EVALUATION_EVENT)
+    lf = lazy_events(source, [*cols, *CALL_KEYS, "success", "error_type"])
+    calls = is_call(lf)
     totals = grouped(calls, cols, [pl.len().alias("_calls")])
     errors = calls.filter(~pl.col("success")).with_columns(pl.col("error_type").fill_null("error"))
     per_type = errors.group_by([*cols, "error_type"]).agg(pl.len().alias("n_errors"))
@@ -128,8 +127,8 @@ def timeseries(
         source,
         [
             *cols,
+            *CALL_KEYS,
             "time",
-            "name",
             "success",
             "latency_ms",
             "input_tokens",
@@ -137,7 +136,7 @@ def timeseries(
             "cost_usd",
         ],
     )
-    calls = lf.filter(pl.col("name") != EVALUATION_EVENT).sort("time")
+    calls = is_call(lf).sort("time")
     ok = pl.col("success")
     lat = pl.col("latency_ms").filter(ok)
     aggs: list[Any] = [

@@ -2,6 +2,8 @@
 
 Each captured span carrying ``gen_ai.*`` or ``crucible.*`` attributes becomes one row; each
 ``gen_ai.evaluation.result`` span event becomes one more row named ``gen_ai.evaluation.result``.
+Metrics count as model calls the rows that name a model or a provider; other span rows (a
+harness trial, an ensemble) are kept as context.
 
 ========================  ===================  ==============================================
 column                    type                 meaning

@@ -7,10 +7,13 @@ from collections.abc import Sequence
 import polars as pl
 
 from crucible.telemetry._errors import TelemetryError
-from crucible.telemetry._schema import EVENT_SCHEMA
+from crucible.telemetry._schema import EVALUATION_EVENT, EVENT_SCHEMA
 from crucible.telemetry._store import Store
 
-__all__ = ["Source", "by_columns", "grouped", "lazy_events"]
+__all__ = ["CALL_KEYS", "Source", "by_columns", "grouped", "is_call", "lazy_events"]
+
+#: Columns :func:`is_call` reads.
+CALL_KEYS = ("name", "model", "provider")
 
 Source = Store | pl.DataFrame | pl.LazyFrame
 
@@ -49,3 +52,12 @@ def grouped(lf: pl.LazyFrame, by: list[str], aggs: list[pl.Expr]) -> pl.LazyFram
     if by:
         return lf.group_by(by).agg(aggs)
     return lf.select(aggs)
+
+
+def is_call(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Only model-call rows: not evaluations, and naming a model or a provider (a span that
+    only groups calls, such as a trial or an ensemble span, is context, not a call)."""
+    return lf.filter(
+        (pl.col("name") != EVALUATION_EVENT)
+        & (pl.col("model").is_not_null() | pl.col("provider").is_not_null())
+    )
