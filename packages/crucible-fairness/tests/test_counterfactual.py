@@ -86,5 +86,7 @@ async def test_skips_items_without_terms_and_validates():
         await counterfactual_fairness(model, [Item("x", "What is 2+2?", expected="4")])
     with pytest.raises(FairnessError, match="unknown swap list"):
         await counterfactual_fairness(model, items(4), swaps="religion")
+    with pytest.raises(FairnessError, match="`n_boot` must be an int >= 2"):
+        await counterfactual_fairness(model, items(4), n_boot=0)
     with pytest.raises(FairnessError, match="`accuracy_drop` must be in"):
         BiasedModel(model, ["she"], accuracy_drop=2.0)

@@ -61,9 +61,11 @@ def test_report_is_reproducible(data):
     assert "calibration" not in a.disparities
 
 
-def test_unknown_criterion():
+def test_unknown_or_no_criterion():
     with pytest.raises(FairnessError, match="unknown criterion 'parity'"):
         fairness_report([0, 1], [0, 1], ["a", "b"], criteria=["parity"])
+    with pytest.raises(FairnessError, match="`criteria` is empty"):
+        fairness_report([0, 1], [0, 1], ["a", "b"], criteria=[])
 
 
 def test_permutation_test_any_metric(data):

@@ -136,6 +136,8 @@ async def counterfactual_fairness(
         raise FairnessError(f"`alpha` and `ci` must be in (0, 1), got {alpha!r} and {ci!r}")
     if not isinstance(repeats, int) or repeats < 1:
         raise FairnessError(f"`repeats` must be an int >= 1, got {repeats!r}")
+    if not isinstance(n_boot, int) or n_boot < 2:
+        raise FairnessError(f"`n_boot` must be an int >= 2 (2000 is typical), got {n_boot!r}")
     swap_list = resolve_swaps(swaps)
     render = prompt or _prompt_of
     pairs: list[tuple[Item, str, str]] = []

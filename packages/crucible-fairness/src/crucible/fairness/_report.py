@@ -203,6 +203,10 @@ def fairness_report(
     if criteria is None:
         chosen = [c for c in Criterion if c is not Criterion.CALIBRATION or y_prob is not None]
     else:
+        if not criteria:
+            raise FairnessError(
+                "`criteria` is empty; pass None for all criteria or name at least one"
+            )
         chosen = []
         for c in criteria:
             try:
