@@ -1,6 +1,6 @@
 """crucible-harness: experiments, a durable seeded runner, budgets and estimates."""
 
-from crucible.harness._demo import MajorityVote, demo_experiment
+from crucible.harness._demo import MajorityVote, compare_conditions, demo_experiment
 from crucible.harness._errors import (
     ExperimentError,
     FingerprintMismatchError,
@@ -44,6 +44,7 @@ __all__ = [
     "TrialContext",
     "TrialFn",
     "__version__",
+    "compare_conditions",
     "demo_experiment",
     "estimate",
     "estimate_async",

@@ -7,12 +7,16 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+import polars as pl
+
+from crucible.bench import EvalComparison, compare_evals
 from crucible.core import Completion, Item, Model, SimulatedModel, Usage
 from crucible.datasets import load
 from crucible.harness._experiment import Condition, Experiment, TrialContext
 from crucible.harness._limits import Budget, Limits
 
-__all__ = ["DEMO_SOURCE", "MajorityVote", "demo_experiment"]
+__all__ = ["DEMO_SOURCE", "MajorityVote", "compare_conditions", "demo_experiment"]
 
 DEMO_SOURCE = "demo"
 DEMO_PROMPT = "{input}\n{choices}\nAnswer with the letter of the correct choice."
@@ -136,3 +140,33 @@ def demo_experiment(
             "design": "paired: every item asked under both conditions, repeated",
         },
     )
+
+
+def compare_conditions(
+    trials: pl.DataFrame,
+    a: str,
+    b: str,
+    scorer: str,
+    *,
+    cluster: dict[str, str] | None = None,
+) -> EvalComparison:
+    """Paired comparison of two conditions' scores on the same items (``a - b``).
+
+    Scores form an items x repeats matrix per condition (a trial that errored scores 0: a
+    failed call is not a right answer) and go to :func:`crucible.bench.compare_evals`, with
+    ``cluster`` (item id -> cluster, e.g. the MMLU subject) for cluster-robust errors.
+    """
+    column = f"score_{scorer}"
+    wide = []
+    for name in (a, b):
+        part = trials.filter(pl.col("condition") == name).with_columns(
+            pl.col(column).fill_null(0.0)
+        )
+        table = part.pivot(on="repeat", index="item_id", values=column).sort("item_id")
+        wide.append(table)
+    items = wide[0]["item_id"].to_list()
+    if items != wide[1]["item_id"].to_list():
+        raise ValueError(f"conditions {a!r} and {b!r} were not run on the same items")
+    matrices = [np.asarray(t.drop("item_id").to_numpy(), dtype=float) for t in wide]
+    clusters = None if cluster is None else [cluster[i] for i in items]
+    return compare_evals(matrices[0], matrices[1], clusters=clusters, nan_policy="omit")

@@ -21,6 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from crucible.core import CrucibleError
+from crucible.harness._demo import compare_conditions
 from crucible.harness._estimate import estimate
 from crucible.harness._experiment import Experiment
 from crucible.harness._loader import demo_source, load_experiment
@@ -160,6 +161,12 @@ def _confirm(experiment: Experiment, yes: bool) -> None:
     if yes or threshold is None:
         return
     est = _guarded(lambda: estimate(experiment))
+    if est.unknown_cost:
+        click.echo(
+            f"note: the cost of {', '.join(est.unknown_cost)} cannot be estimated from the price "
+            "table; `crux estimate FILE --pilot 5` measures it",
+            err=True,
+        )
     if est.billable_usd <= threshold:
         return
     message = (
@@ -247,19 +254,20 @@ def demo_command(run_dir: Path | None, items: int, repeats: int, seed: int, quie
         lambda: asyncio.run(run(experiment, target, progress=not quiet, source=source))
     )
     _print_summary(result, console)
-    summary = {r["condition"]: r for r in result.summary().iter_rows(named=True)}
-    single, ensemble = summary.get("single_model"), summary.get("ensemble_3model")
-    if (
-        single
-        and ensemble
-        and single["multiple_choice"] is not None
-        and ensemble["multiple_choice"] is not None
-    ):
-        delta = ensemble["multiple_choice"] - single["multiple_choice"]
-        click.echo(
-            f"ensemble - single accuracy: {delta:+.3f} "
-            f"({ensemble['multiple_choice']:.3f} vs {single['multiple_choice']:.3f})"
-        )
+    if {"single_model", "ensemble_3model"} <= set(result.trials["condition"].unique()):
+        subjects = {it.id: str(it.metadata.get("subject")) for it in experiment.dataset}
+        try:
+            diff = compare_conditions(
+                result.trials,
+                "ensemble_3model",
+                "single_model",
+                "multiple_choice",
+                cluster=subjects,
+            )
+        except CrucibleError as exc:
+            click.echo(f"ensemble - single accuracy: not computable ({exc})")
+        else:
+            click.echo(f"ensemble - single accuracy: {diff}")
     code = _STATUS_EXIT[result.status]
     if code != EXIT_OK:
         _fail(f"run {result.status.value}: {result.reason}", code)
