@@ -92,6 +92,12 @@ INJECTION_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "instruction_override",
+        STRONG,
+        rf"\b{_IGNORE} {GAP}(?:your|the) (?:earlier|previous|prior|original|current|initial|assigned|actual) (?:task|job|assignment|goal|objective|role)",
+        "tells the model to drop its task",
+    ),
+    Rule(
+        "instruction_override",
         LIKELY,
         r"\b(?:new|updated|revised|real|actual|true) (?:instructions?|rules|task|directive|orders)(?: are| is)? ?:",
         "announces replacement instructions",
@@ -175,6 +181,30 @@ INJECTION_RULES: tuple[Rule, ...] = (
         r"\b(?:start|begin) (?:your (?:answer|reply|response) )?with (?:the words )?.{0,20}you are (?:a|an|chatgpt|claude|the)",
         "asks to replay the prompt's opening",
     ),
+    Rule(
+        "system_prompt_extraction",
+        LIKELY,
+        r"\b(?:print|reveal|spell out|leak|dump|disclose|output|tell me|give me) (?:[a-z0-9']+ ){0,3}(?:the |your |any )?(?:secret|password|passphrase|api key|access code|confidential \w+|credentials?|private key)\b",
+        "asks for a secret the model holds",
+    ),
+    Rule(
+        "system_prompt_extraction",
+        STRONG,
+        r"\b(?:secret|password|passphrase|key|code|credentials?) (?:\w+ )?(?:in|from) your (?:instructions|prompt|configuration|context|system prompt|memory)|\b(?:password|secret|key|code) you (?:were|have been) (?:given|told)",
+        "asks for a secret from the model's instructions",
+    ),
+    Rule(
+        "data_exfiltration",
+        LIKELY,
+        r"\b(?:list|print|repeat|show|give me|output|dump|reveal) (?:[a-z']+ ){0,3}(?:email address(?:es)?|phone numbers?|personal (?:details|data|information)|customer (?:records|data|details)|user (?:data|records)|records)\b.{0,60}?\b(?:in your context|(?:you|were you) (?:were |have been )?given|mentioned earlier|earlier in this conversation|you have seen|in your (?:memory|instructions|prompt))",
+        "asks for personal data the model was given",
+    ),
+    Rule(
+        "data_exfiltration",
+        LIKELY,
+        r"\bwhich (?:customer|user|personal|patient) (?:records|data|details) (?:were|was|have been) you given",
+        "asks which personal records the model holds",
+    ),
     # delimiter and special-token injection
     Rule(
         "special_token_injection",
@@ -236,6 +266,12 @@ INJECTION_RULES: tuple[Rule, ...] = (
         LIKELY,
         r"\b(?:disable|deactivate|turn off|remove|lift|bypass) (?:your |all |the )?(?:safety|content|ethical|moral) (?:filters?|guidelines|protocols?|restrictions|checks|training)",
         "asks to switch safety off",
+    ),
+    Rule(
+        "mode_switching",
+        LIKELY,
+        r"\b(?:new|fresh|another) (?:chat )?(?:session|conversation|chat) (?:with|that has|and) (?:no (?:previous |prior )?(?:context|history) (?:and|or) )?no (?:restrictions|rules|limits|filters|guidelines)\b",
+        "declares a fresh session without rules",
     ),
     # role manipulation
     Rule(
