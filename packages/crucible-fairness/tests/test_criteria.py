@@ -213,3 +213,36 @@ def test_single_row_group_gets_no_ci():
 def test_calibration_rejects_non_numeric_probabilities():
     with pytest.raises(FairnessError, match="`y_prob` must hold numbers"):
         calibration([0, 1], ["low", "high"], ["a", "b"])
+
+
+def _row_bootstrap(data, stat, n_boot=2000, seed=0):
+    """Stratified bootstrap by resampling rows within each race group (the textbook way)."""
+    rng = np.random.default_rng(seed)
+    idx = [np.flatnonzero(data["race"] == g) for g in "abc"]
+    out = []
+    for _ in range(n_boot):
+        rows = np.concatenate([rng.choice(i, i.size) for i in idx])
+        out.append(stat({k: v[rows] for k, v in data.items()}))
+    return np.quantile(out, [0.025, 0.975])
+
+
+def test_count_bootstrap_matches_row_bootstrap(data):
+    def dp(d):
+        rates = [d["y_pred"][d["race"] == g].mean() for g in "abc"]
+        return max(rates) - min(rates)
+
+    ours = _quiet(demographic_parity, data["y_true"], data["y_pred"], data["race"], n_boot=2000)
+    ref = _row_bootstrap(data, dp)
+    np.testing.assert_allclose(ours.ci, ref, atol=0.006)
+
+
+def test_calibration_bootstrap_matches_row_bootstrap(data):
+    from crucible.fairness import group_metrics
+
+    def ece_spread(d):
+        e = group_metrics(d["y_true"], d["y_pred"], d["race"], y_prob=d["y_prob"])["ece"]
+        return e.max() - e.min()
+
+    ours = _quiet(calibration, data["y_true"], data["y_prob"], data["race"], n_boot=2000)
+    ref = _row_bootstrap(data, ece_spread, n_boot=300)
+    np.testing.assert_allclose(ours.ci, ref, atol=0.01)
