@@ -97,6 +97,7 @@ def plot_waterfall(explanation: Explanation, *, max_features: int = 12) -> Figur
         ax.text(start + step, len(steps) - 1 - row, f" {step:+.3g}", va="center", fontsize=8)
         start += step
     ax.set_yticks(range(len(steps)), labels[::-1])
+    ax.margins(x=0.15)  # room for the value labels beside the bars
     ax.axvline(explanation.base_value, color="#888", ls=":", lw=0.8)
     ax.set_xlabel(f"output (base {explanation.base_value:.3g} → f(x) {explanation.prediction:.3g})")
     return fig
