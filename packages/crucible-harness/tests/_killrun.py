@@ -29,9 +29,9 @@ TOTAL = 2 * N_ITEMS * REPEATS
 
 
 def build() -> Experiment:
-    """120 trials of two simulated models answering in about 30 ms, with retried transient errors."""
+    """120 trials of two simulated models answering in about 15 ms, with retried transient errors."""
     items = [Item(f"q{i}", f"What is {i} + {i + 1}?", str(2 * i + 1)) for i in range(N_ITEMS)]
-    common = {"seed": 5, "time_scale": 0.04, "error_rate": 0.05, "error_mix": {"server": 1.0}}
+    common = {"seed": 5, "time_scale": 0.02, "error_rate": 0.05, "error_mix": {"server": 1.0}}
     return Experiment(
         "killed",
         Dataset("arith", items),
@@ -71,8 +71,13 @@ class Zygote:
             stderr=subprocess.DEVNULL,
         )
         self._buffer = b""
-        if self._line() != "ready":
-            raise RuntimeError("the zygote did not start")
+        self._ready = False  # imports go on in the background until the first run
+
+    def _wait_ready(self) -> None:
+        if not self._ready:
+            if self._line() != "ready":
+                raise RuntimeError("the zygote did not start")
+            self._ready = True
 
     def _line(self) -> str:
         assert self.proc.stdout is not None
@@ -93,6 +98,7 @@ class Zygote:
     def kill_after(self, run_dir: Path, commits: int) -> int:
         """Run in ``run_dir`` and SIGKILL the run once it reports ``commits`` committed trials
         (or finishes); returns the last committed count it reported before the kill."""
+        self._wait_ready()
         assert self.proc.stdin is not None
         self.proc.stdin.write(f"{run_dir}\n".encode())
         self.proc.stdin.flush()

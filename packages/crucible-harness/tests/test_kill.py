@@ -32,11 +32,10 @@ def stable(frame: pl.DataFrame) -> pl.DataFrame:
 @pytest.mark.slow
 async def test_sigkill_at_random_points_then_resume(tmp_path: Path) -> None:
     killrun = _helper()
-    reference = await run(killrun.build(), tmp_path / "reference")
-    assert reference.trials.height == killrun.TOTAL
-
-    zygote = killrun.Zygote()
+    zygote = killrun.Zygote()  # starts importing while the reference run goes on
     try:
+        reference = await run(killrun.build(), tmp_path / "reference")
+        assert reference.trials.height == killrun.TOTAL
         for point in random.Random(2024).sample(range(1, 100), 5):
             run_dir = tmp_path / f"kill-{point}"
             reported = zygote.kill_after(run_dir, point)
