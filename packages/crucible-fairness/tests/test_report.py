@@ -45,7 +45,7 @@ def test_renderings(report):
     dp = report.disparities["demographic_parity"]
     assert f"{dp.difference:.4f}" in md and f"[{dp.ci[0]:.4f}, {dp.ci[1]:.4f}]" in md
     page = report.to_html()
-    assert page.count("<svg") == 1 and page.count("<circle") == 6
+    assert page.count("<svg") == 1 and page.count("<circle") == 5  # all but disparate impact
     assert "<script src" not in page and "<link" not in page
     data = json.loads(json.dumps(report.to_dict()))
     assert data["disparities"]["equalized_odds"]["aggregation"] == "worst_case"

@@ -118,9 +118,13 @@ class FairnessReport:
         )
 
     def _svg(self) -> str:
-        items = [d for d in self.disparities.values() if np.isfinite(d.difference)]
+        # disparate impact is judged on the ratio, so it stays out of the difference plot
+        items = [
+            d for d in self.disparities.values()
+            if np.isfinite(d.difference) and d.criterion != Criterion.DISPARATE_IMPACT
+        ]  # fmt: skip
         width, row_h, left = 640, 28, 190
-        height = row_h * len(items) + 40
+        height = row_h * len(items) + 55
         top = max([d.ci[1] for d in items if np.isfinite(d.ci[1])] + [self.threshold, 0.05])
         scale = (width - left - 20) / (top * 1.1)
         parts = [
@@ -143,9 +147,17 @@ class FairnessReport:
                 f"y2='{y}' stroke='{colour}' stroke-width='2'/>"
                 f"<circle cx='{left + d.difference * scale:.1f}' cy='{y}' r='4' fill='{colour}'/>"
             )
+        for tick in np.linspace(0.0, top * 1.1, 5):
+            x_tick = left + tick * scale
+            parts.append(
+                f"<line x1='{x_tick:.1f}' y1='{height - 27}' x2='{x_tick:.1f}' y2='{height - 23}' "
+                f"stroke='#555'/><text x='{x_tick:.1f}' y='{height - 12}' font-size='10' "
+                f"text-anchor='middle'>{tick:.3g}</text>"
+            )
         parts.append(
-            f"<text x='{left}' y='{height - 8}' font-size='11'>difference (max − min); dashed: "
-            f"threshold {self.threshold:g}</text></svg>"
+            f"<text x='10' y='{height - 2}' font-size='11'>difference (max − min), "
+            f"{self.confidence:.0%} CI; dashed: threshold {self.threshold:g}; disparate impact "
+            "is judged on the ratio (table)</text></svg>"
         )
         return "".join(parts)
 
