@@ -105,3 +105,23 @@ def test_h_statistic_zero_for_additive_one_for_pure_product():
     assert 0.0 < mixed < 1.0
     with pytest.raises(XAIError, match="two different columns"):
         h_statistic(lambda Z: Z[:, 0], X, (1, 1))
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda X: permutation_importance(lambda Z: Z[:, 0], X, X[:5, 0], scorer=lambda y, p: 0.0),
+         "`y` has 5 rows but `X` has 30"),
+        (lambda X: permutation_importance(lambda Z: Z[:, 0], X, X[:, 0], scorer=lambda y, p: 0.0, n_repeats=1),
+         "`n_repeats` must be an int >= 2"),
+        (lambda X: partial_dependence(lambda Z: Z[:, 0], X, [0, 1, 2]), "one or two column indices"),
+        (lambda X: partial_dependence(lambda Z: Z[:, 0], X, 7), "`features` must be a column index"),
+        (lambda X: partial_dependence(lambda Z: Z[:, :2], X, 0), "pass `output=<class index>`"),
+        (lambda X: ice(lambda Z: Z[:, 0], np.c_[X, np.full(30, np.nan)], 0), "`X` contains NaN"),
+    ],
+)  # fmt: skip
+def test_bad_input(call, message):
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    with pytest.raises(XAIError) as info:
+        call(X)
+    assert message in str(info.value)
