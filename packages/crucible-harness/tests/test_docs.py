@@ -16,6 +16,7 @@ MODULES = [
     "_fingerprint",
     "_limits",
     "_ratelimit",
+    "_rundir",
     "_runner",
     "_template",
 ]

@@ -13,7 +13,8 @@ from crucible.harness._limits import Budget, Limits, OnExceed, RateLimit
 from crucible.harness._loader import load_experiment
 from crucible.harness._progress import LogProgress, NoProgress, Progress, RichProgress
 from crucible.harness._result import RunResult, RunStatus
-from crucible.harness._runner import StoredRun, load_run, run, run_sync, schedule
+from crucible.harness._rundir import StoredRun, load_run
+from crucible.harness._runner import run, run_sync, schedule
 from crucible.harness._template import PromptTemplate
 
 __version__ = "0.1.0"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import time
 import warnings
@@ -13,24 +12,21 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import attrs
-import polars as pl
-
 from crucible.core import BudgetExceededError, Item, Seeds
 from crucible.harness._budget import BudgetGuard
 from crucible.harness._calls import TrialRunner
-from crucible.harness._errors import FingerprintMismatchError, RunDirectoryError
 from crucible.harness._experiment import Condition, Experiment
-from crucible.harness._fingerprint import diff, digest, fingerprint
+from crucible.harness._fingerprint import digest, fingerprint
 from crucible.harness._limits import OnExceed, RateLimit
 from crucible.harness._manifest import build_manifest
 from crucible.harness._progress import Progress, make_progress
 from crucible.harness._ratelimit import ModelLimiter
 from crucible.harness._result import RunResult, RunStatus
+from crucible.harness._rundir import open_run_store, write_json
 from crucible.harness._store import DB_NAME, RunStore, TrialKey
 from crucible.telemetry import DuckDBStore, TelemetryError, capture
 
-__all__ = ["StoredRun", "load_run", "run", "run_sync", "schedule"]
+__all__ = ["fingerprint_digest", "run", "run_sync", "schedule"]
 
 Spec = tuple[Condition, Item, int, int]
 
@@ -66,58 +62,6 @@ def _plan(experiment: Experiment, done: set[TrialKey]) -> list[Spec]:
         for order, (c, i, r) in enumerate(schedule(experiment))
         if (c, i, r) not in done
     ]
-
-
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _open_store(
-    experiment: Experiment, run_dir: Path, resume: bool, force: bool
-) -> tuple[RunStore, dict[str, Any]]:
-    """Open the run store, checking the directory holds this experiment (or nothing)."""
-    existed = RunStore.exists(run_dir)
-    if resume and not existed:
-        raise RunDirectoryError(
-            f"nothing to resume: {str(run_dir)!r} holds no {DB_NAME}; start the run without resume"
-        )
-    store = RunStore(run_dir, experiment.scorer_names) if existed else None
-    manifest = store.manifest() if store is not None else {}
-    fp = fingerprint(experiment)
-    if manifest.get("fingerprint"):
-        old = manifest["fingerprint"]
-        changed = diff(old, fp)
-        if not resume:
-            assert store is not None
-            n = len(store.done_keys())
-            store.close()
-            if changed:
-                raise RunDirectoryError(
-                    f"run directory {str(run_dir)!r} holds another experiment "
-                    f"({old.get('experiment')!r}; differs in {', '.join(changed[:5])}); choose "
-                    "an empty or new directory"
-                )
-            raise RunDirectoryError(
-                f"run directory {str(run_dir)!r} already holds this experiment ({n} trials "
-                "committed); resume it (run(..., resume=True), `crux resume`) or choose a new "
-                "directory"
-            )
-        if changed and not force:
-            assert store is not None
-            store.close()
-            raise FingerprintMismatchError(
-                f"cannot resume {str(run_dir)!r}: the experiment changed since the run started "
-                f"({', '.join(changed)}); restore it, or pass force=True (--force) to resume "
-                "anyway",
-                changed,
-            )
-    if store is None:
-        store = RunStore(run_dir, experiment.scorer_names)
-    if not manifest.get("fingerprint"):
-        manifest = {}
-    return store, manifest
 
 
 class _Run:
@@ -331,12 +275,12 @@ async def run(
     """
     t0 = time.perf_counter()
     root = Path(run_dir)
-    store, manifest = _open_store(experiment, root, resume, force)
+    store, manifest = open_run_store(experiment, root, resume, force)
     try:
         if not manifest:
             manifest = build_manifest(experiment, source=source)
             store.write_manifest(manifest)
-            _write_json(root / "manifest.json", manifest)
+            write_json(root / "manifest.json", manifest)
         experiment_id = str(manifest["experiment_id"])
         done = store.done_keys()
         plan = _plan(experiment, done)
@@ -387,67 +331,6 @@ async def run(
 def run_sync(experiment: Experiment, run_dir: str | os.PathLike[str], **options: Any) -> RunResult:
     """:func:`run` for code without an event loop (scripts, notebooks without ``await``)."""
     return asyncio.run(run(experiment, run_dir, **options))
-
-
-@attrs.frozen(eq=False)
-class StoredRun:
-    """A run directory as stored: read by :func:`load_run` without running anything.
-
-    Attributes:
-        run_dir: the directory.
-        manifest: the run's manifest (configuration, fingerprint, environment).
-        sessions: one row per session (start, end, status, reason, trials committed).
-        trials: every committed trial, in schedule order.
-        attempts: every recorded model-call attempt.
-    """
-
-    run_dir: Path
-    manifest: dict[str, Any]
-    sessions: pl.DataFrame
-    trials: pl.DataFrame
-    attempts: pl.DataFrame
-
-    @property
-    def status(self) -> str | None:
-        """The status of the latest session (``None`` before any session)."""
-        return None if self.sessions.is_empty() else str(self.sessions["status"][-1])
-
-    def __str__(self) -> str:
-        return (
-            f"Run {self.manifest.get('experiment_id', '?')} in {self.run_dir}: "
-            f"{self.trials.height} trials, {self.sessions.height} sessions, last {self.status}"
-        )
-
-
-def load_run(run_dir: str | os.PathLike[str]) -> StoredRun:
-    """Read a run directory without running anything.
-
-    Raises:
-        RunDirectoryError: ``run_dir`` holds no run.
-
-    Example:
-        >>> import tempfile
-        >>> from crucible.core import Item
-        >>> exp = Experiment("toy", [Item("1", "2+2?", "4")], [Condition("a", "sim:gpt-4")])
-        >>> where = tempfile.mkdtemp()
-        >>> _ = run_sync(exp, where)
-        >>> load_run(where).trials.height
-        1
-    """
-    root = Path(run_dir)
-    if not RunStore.exists(root):
-        raise RunDirectoryError(f"{str(root)!r} is not a run directory: it has no {DB_NAME}")
-    store = RunStore(root, None)
-    try:
-        return StoredRun(
-            run_dir=root,
-            manifest=store.manifest(),
-            sessions=store.sessions(),
-            trials=store.trials(),
-            attempts=store.attempts(),
-        )
-    finally:
-        store.close()
 
 
 def fingerprint_digest(experiment: Experiment) -> str:

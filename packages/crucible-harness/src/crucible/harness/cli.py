@@ -26,7 +26,8 @@ from crucible.harness._estimate import estimate
 from crucible.harness._experiment import Experiment
 from crucible.harness._loader import demo_source, load_experiment
 from crucible.harness._result import RunResult, RunStatus
-from crucible.harness._runner import load_run, run
+from crucible.harness._rundir import load_run
+from crucible.harness._runner import run
 
 __all__ = [
     "EXIT_DECLINED",
