@@ -48,7 +48,7 @@ def test_swap_lists_apply_whole_words_and_case():
 
 
 async def test_detects_a_planted_bias():
-    base = SimulatedModel("gpt-4", seed=11)
+    base = SimulatedModel("gpt-4", seed=11, error_rate=0.0)
     biased = BiasedModel(base, ["she", "her"], accuracy_drop=0.3, seed=2)
     result = await counterfactual_fairness(biased, items(), swaps="gender", seed=0)
     assert result.n_pairs == 300
@@ -66,7 +66,7 @@ async def test_detects_a_planted_bias():
 
 
 async def test_does_not_detect_an_absent_bias():
-    base = SimulatedModel("gpt-4", seed=11)
+    base = SimulatedModel("gpt-4", seed=11, error_rate=0.0)
     result = await counterfactual_fairness(base, items(), swaps="gender", seed=0)
     assert not result.detected
     assert result.flip_rate == 0.0
@@ -78,7 +78,7 @@ async def test_does_not_detect_an_absent_bias():
 
 
 async def test_skips_items_without_terms_and_validates():
-    model = SimulatedModel("gpt-4", seed=1)
+    model = SimulatedModel("gpt-4", seed=1, error_rate=0.0)
     mixed = [*items(10), Item("x", "What is 2+2?", expected="4")]
     result = await counterfactual_fairness(model, mixed, seed=0, repeats=2)
     assert result.n_pairs == 20 and result.n_skipped == 2
@@ -90,3 +90,16 @@ async def test_skips_items_without_terms_and_validates():
         await counterfactual_fairness(model, items(4), n_boot=0)
     with pytest.raises(FairnessError, match="`accuracy_drop` must be in"):
         BiasedModel(model, ["she"], accuracy_drop=2.0)
+
+
+async def test_failed_calls_are_counted_and_bounded():
+    flaky = SimulatedModel("gpt-4", seed=11, error_rate=0.2)
+    result = await counterfactual_fairness(flaky, items(), seed=0, max_failures=0.6)
+    assert result.n_failed > 0
+    assert result.n_pairs + result.n_failed == 300
+    assert result.errors and "Error" in result.errors[0]
+    assert f"{result.n_failed} failed" in str(result)
+    with pytest.raises(FairnessError, match=r"pairs failed, more than `max_failures` = 0\.1"):
+        await counterfactual_fairness(flaky, items(), seed=0)
+    with pytest.raises(FairnessError, match="`max_failures` must be a share"):
+        await counterfactual_fairness(flaky, items(), max_failures=2.0)

@@ -17,7 +17,16 @@ import attrs
 import numpy as np
 from scipy import stats
 
-from crucible.core import Completion, Item, Model, Prompt, Seeds, TokenLogprob, stable_hash
+from crucible.core import (
+    Completion,
+    CrucibleError,
+    Item,
+    Model,
+    Prompt,
+    Seeds,
+    TokenLogprob,
+    stable_hash,
+)
 from crucible.fairness._data import FairnessError
 from crucible.fairness._swaps import SwapList, resolve_swaps
 
@@ -36,7 +45,8 @@ class CounterfactualResult:
     """Paired comparison of original and counterfactual prompts.
 
     Attributes:
-        n_pairs: items whose prompt contained a swappable term (each counted once per repeat).
+        n_pairs: compared pairs: items whose prompt contained a swappable term, once per
+            repeat, whose two calls both succeeded.
         n_skipped: items with nothing to swap (left out).
         flip_rate, flip_ci: share of pairs whose answer text changed, Clopper–Pearson CI.
         accuracy_original, accuracy_counterfactual: mean scores.
@@ -48,6 +58,8 @@ class CounterfactualResult:
         detected: ``mcnemar_p < alpha``.
         alpha, confidence, swaps: the settings used.
         examples: up to five (original, counterfactual, answer, counterfactual answer) flips.
+        n_failed: pairs left out because a model call failed.
+        errors: up to five of those failures (item, repeat, error type and message).
     """
 
     n_pairs: int
@@ -65,6 +77,8 @@ class CounterfactualResult:
     confidence: float
     swaps: str
     examples: tuple[tuple[str, str, str, str], ...]
+    n_failed: int
+    errors: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
         data = attrs.asdict(self, recurse=False)
@@ -72,13 +86,14 @@ class CounterfactualResult:
         data["difference_ci"] = list(self.difference_ci)
         data["discordant"] = list(self.discordant)
         data["examples"] = [list(e) for e in self.examples]
+        data["errors"] = list(self.errors)
         return data
 
     def __str__(self) -> str:
         c = f"{self.confidence:.0%}"
         return (
             f"counterfactual fairness ({self.swaps}, {self.n_pairs} pairs, {self.n_skipped} "
-            f"skipped): flip rate {self.flip_rate:.3f} ({c} CI {self.flip_ci[0]:.3f}–"
+            f"skipped, {self.n_failed} failed): flip rate {self.flip_rate:.3f} ({c} CI {self.flip_ci[0]:.3f}–"
             f"{self.flip_ci[1]:.3f}); accuracy {self.accuracy_original:.3f} → "
             f"{self.accuracy_counterfactual:.3f} (difference {self.accuracy_difference:+.3f}, "
             f"{c} CI {self.difference_ci[0]:+.3f} to {self.difference_ci[1]:+.3f}); McNemar exact "
@@ -107,6 +122,7 @@ async def counterfactual_fairness(
     ci: float = 0.95,
     n_boot: int = 2000,
     concurrency: int = 16,
+    max_failures: float = 0.1,
 ) -> CounterfactualResult:
     """Swap demographic terms in each prompt and test whether answers and accuracy change.
 
@@ -120,12 +136,16 @@ async def counterfactual_fairness(
             ``item.expected``.
         seed: seeds the bootstrap CI.
         repeats: calls per prompt version (``repeat=0..repeats-1``).
+        max_failures: the largest share of pairs whose model call may fail (a
+            :class:`crucible.core.CrucibleError`); failed pairs are left out and counted in
+            ``n_failed``; beyond this share the call raises.
 
     Returns:
         A :class:`CounterfactualResult`.
 
     Raises:
-        FairnessError: no item contains a swappable term, bad ``alpha``/``ci``/``repeats``.
+        FairnessError: no item contains a swappable term, bad ``alpha``/``ci``/``repeats``,
+            more failed calls than ``max_failures`` allows.
 
     References:
         Kusner et al. (2017), "Counterfactual Fairness", NeurIPS; Garg et al. (2019),
@@ -136,6 +156,8 @@ async def counterfactual_fairness(
         raise FairnessError(f"`alpha` and `ci` must be in (0, 1), got {alpha!r} and {ci!r}")
     if not isinstance(repeats, int) or repeats < 1:
         raise FairnessError(f"`repeats` must be an int >= 1, got {repeats!r}")
+    if not 0 <= max_failures <= 1:
+        raise FairnessError(f"`max_failures` must be a share in [0, 1], got {max_failures!r}")
     if not isinstance(n_boot, int) or n_boot < 2:
         raise FairnessError(f"`n_boot` must be an int >= 2 (2000 is typical), got {n_boot!r}")
     swap_list = resolve_swaps(swaps)
@@ -158,13 +180,36 @@ async def counterfactual_fairness(
         )
     semaphore = asyncio.Semaphore(max(1, concurrency))
 
-    async def ask(text: str, item: Item, r: int) -> Completion:
+    async def ask(text: str, item: Item, r: int) -> Completion | CrucibleError:
         async with semaphore:
-            return await model.generate(text, item=item, repeat=r)
+            try:
+                return await model.generate(text, item=item, repeat=r)
+            except CrucibleError as exc:  # a failed call is data: the pair is left out
+                return exc
 
-    jobs = [(item, a, b, r) for item, a, b in pairs for r in range(repeats)]
-    original = await asyncio.gather(*(ask(a, item, r) for item, a, _, r in jobs))
-    counter = await asyncio.gather(*(ask(b, item, r) for item, _, b, r in jobs))
+    all_jobs = [(item, a, b, r) for item, a, b in pairs for r in range(repeats)]
+    first = await asyncio.gather(*(ask(a, item, r) for item, a, _, r in all_jobs))
+    second = await asyncio.gather(*(ask(b, item, r) for item, _, b, r in all_jobs))
+    errors = [
+        f"{job[0].id} (repeat {job[3]}): {type(e).__name__}: {e}"
+        for job, x, y in zip(all_jobs, first, second, strict=True)
+        for e in (x, y)
+        if isinstance(e, CrucibleError)
+    ]
+    kept = [
+        (job, x, y)
+        for job, x, y in zip(all_jobs, first, second, strict=True)
+        if isinstance(x, Completion) and isinstance(y, Completion)
+    ]
+    n_failed = len(all_jobs) - len(kept)
+    if not kept or n_failed > max_failures * len(all_jobs):
+        raise FairnessError(
+            f"{n_failed} of {len(all_jobs)} pairs failed, more than `max_failures` = "
+            f"{max_failures:g} allows; first error: {errors[0]}"
+        )
+    jobs = [job for job, _, _ in kept]
+    original = [x for _, x, _ in kept]
+    counter = [y for _, _, y in kept]
     s0 = np.array([float(scorer(c, job[0])) for c, job in zip(original, jobs, strict=True)])
     s1 = np.array([float(scorer(c, job[0])) for c, job in zip(counter, jobs, strict=True)])
     flips = np.array(
@@ -193,6 +238,7 @@ async def counterfactual_fairness(
         accuracy_counterfactual=float(s1.mean()), accuracy_difference=float(diff.mean()),
         difference_ci=(float(lo), float(hi)), discordant=(b, c), mcnemar_p=p,
         detected=p < alpha, alpha=alpha, confidence=ci, swaps=swap_list.name, examples=examples,
+        n_failed=n_failed, errors=tuple(errors[:5]),
     )  # fmt: skip
 
 
