@@ -181,6 +181,8 @@ async def prompt_attribution(
 
     Raises:
         XAIError: an empty prompt, segments that do not rebuild the prompt, a bad budget.
+        crucible.core.ProviderError: a model call failed; every coalition's score is needed,
+            so wrap flaky models with retries before attributing.
     """
     if not isinstance(prompt, str) or not prompt.strip():
         raise XAIError("`prompt` must be a non-empty string")
