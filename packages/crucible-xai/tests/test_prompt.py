@@ -85,3 +85,11 @@ async def test_bad_input():
         await prompt_attribution(KeywordModel(), "a b", segments=["a", "b"])
     with pytest.raises(XAIError, match="`segments` must be one of"):
         await prompt_attribution(KeywordModel(), "a b", segments="paragraph")
+
+
+async def test_model_failures_propagate():
+    from crucible.core import ProviderError
+
+    failing = SimulatedModel("gpt-4", seed=0, error_rate=1.0)
+    with pytest.raises(ProviderError):
+        await prompt_attribution(failing, "One. Two.")
