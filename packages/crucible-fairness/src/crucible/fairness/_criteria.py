@@ -197,11 +197,10 @@ def _rate_disparity(
                 row["p_value"], row["p_adjusted"] = group_p[k], float(adjusted[k])
                 k += 1
             rows.append(row)
-        delta = (
-            (1 - threshold) * float(np.nanmax(values))
-            if criterion is Criterion.DISPARATE_IMPACT
-            else threshold
-        )
+        if criterion is Criterion.DISPARATE_IMPACT:
+            delta = (1 - threshold) * float(np.nanmax(values)) if keep.any() else 0.0
+        else:
+            delta = threshold
         notes += _power_notes(gc, metric, keep, delta, criterion)
     difference = float(_aggregate(diffs, aggregation, ratio=False))
     ratio = float(_aggregate(ratios, aggregation, ratio=True))
