@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
-from crucible.bench import EvalComparison, compare_evals
 from crucible.core import Completion, Item, Model, SimulatedModel, Usage
 from crucible.datasets import load
 from crucible.harness._experiment import Condition, Experiment, TrialContext
 from crucible.harness._limits import Budget, Limits
+
+if TYPE_CHECKING:
+    from crucible.bench import EvalComparison
 
 __all__ = ["DEMO_SOURCE", "MajorityVote", "compare_conditions", "demo_experiment"]
 
@@ -156,6 +158,9 @@ def compare_conditions(
     failed call is not a right answer) and go to :func:`crucible.bench.compare_evals`, with
     ``cluster`` (item id -> cluster, e.g. the MMLU subject) for cluster-robust errors.
     """
+    # crucible.bench (scipy) takes seconds to import: only when a comparison is asked for.
+    from crucible.bench import compare_evals
+
     column = f"score_{scorer}"
     wide = []
     for name in (a, b):
