@@ -27,17 +27,7 @@ from crucible.bench._categorical import (
 from crucible.bench._compare import Comparison, Kind, compare
 from crucible.bench._compare_many import ManyComparison, compare_many
 from crucible.bench._correlation import kendall, pearson, spearman
-from crucible.bench._effect_size import (
-    cliffs_delta,
-    cohen_d,
-    cohen_h,
-    cramers_v,
-    glass_delta,
-    hedges_g,
-    interpret,
-    odds_ratio,
-    rank_biserial,
-)
+from crucible.bench._effect_size import cohen_d, glass_delta, hedges_g, interpret
 from crucible.bench._errors import BenchError, BenchInputError, DegenerateDataError
 from crucible.bench._evals import EvalComparison, EvalSampleSize, compare_evals, eval_sample_size
 from crucible.bench._group_sequential import GroupSequentialDesign, Spending, group_sequential
@@ -46,6 +36,7 @@ from crucible.bench._multiple import Adjusted, Correction, adjust
 from crucible.bench._nonparametric import friedman, kruskal, ks_2samp, mann_whitney, wilcoxon
 from crucible.bench._posthoc import Pairwise, PairwiseComparison, games_howell, tukey_hsd
 from crucible.bench._power import Design, PowerResult, mde, power, sample_size
+from crucible.bench._rank_effect_size import cliffs_delta, rank_biserial
 from crucible.bench._results import AssumptionCheck, EffectSize, Interval, TestResult
 from crucible.bench._sequential import (
     ConfidenceSequence,
@@ -54,6 +45,7 @@ from crucible.bench._sequential import (
     confidence_sequence,
     msprt,
 )
+from crucible.bench._table_effect_size import cohen_h, cramers_v, odds_ratio
 from crucible.bench._ttest import ttest
 from crucible.bench._validate import Alternative, NanPolicy
 

@@ -10,9 +10,9 @@ import numpy.typing as npt
 from scipy import stats
 
 from crucible.bench._anova import Groups, _as_matrix
-from crucible.bench._effect_size import cramers_v
 from crucible.bench._errors import BenchInputError, DegenerateDataError
 from crucible.bench._results import TestResult
+from crucible.bench._table_effect_size import cramers_v
 from crucible.bench._validate import Alternative, as_counts, as_enum, as_pair, check_alpha
 
 __all__ = [

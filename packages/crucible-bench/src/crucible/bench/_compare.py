@@ -13,10 +13,11 @@ from scipy import stats
 from crucible.bench._assumptions import check_equal_variance, check_normality
 from crucible.bench._bootstrap import Seed, bootstrap_ci
 from crucible.bench._categorical import chi2_contingency, fisher_exact, mcnemar, paired_table
-from crucible.bench._effect_size import cohen_d, cohen_h, hedges_g, make_effect, rank_biserial
+from crucible.bench._effect_size import cohen_d, hedges_g, make_effect
 from crucible.bench._errors import BenchInputError
 from crucible.bench._nonparametric import mann_whitney, wilcoxon
 from crucible.bench._power import _z_power, power
+from crucible.bench._rank_effect_size import rank_biserial
 from crucible.bench._results import (
     AssumptionCheck,
     EffectSize,
@@ -26,6 +27,7 @@ from crucible.bench._results import (
     fmt,
     fmt_p,
 )
+from crucible.bench._table_effect_size import cohen_h
 from crucible.bench._ttest import ttest
 from crucible.bench._validate import Alternative, as_array, as_enum, as_pair, check_alpha
 

@@ -9,8 +9,8 @@ import numpy.typing as npt
 from scipy import stats
 
 from crucible.bench._anova import Groups, _as_matrix, group_arrays
-from crucible.bench._effect_size import rank_biserial
 from crucible.bench._errors import BenchInputError, DegenerateDataError
+from crucible.bench._rank_effect_size import rank_biserial
 from crucible.bench._results import TestResult
 from crucible.bench._validate import Alternative, as_array, as_enum, as_pair
 
