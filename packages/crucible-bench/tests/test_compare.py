@@ -78,7 +78,9 @@ def test_binary_paths():
     assert r.kind == "binary" and r.test == "chi-squared test"
     table = [[a.sum(), 120 - a.sum()], [b.sum(), 120 - b.sum()]]
     # scipy 1.17: stats.chi2_contingency(table, correction=False)
-    assert r.p_value == pytest.approx(stats.chi2_contingency(table, correction=False).pvalue, rel=1e-9)  # fmt: skip
+    assert r.p_value == pytest.approx(
+        stats.chi2_contingency(table, correction=False).pvalue, rel=1e-9
+    )
     assert r.effect_size.name == "cohen_h"
     small = compare([1, 1, 1, 0, 1], [0, 0, 1, 0, 0], n_boot=N_BOOT, seed=0)
     assert small.test == "Fisher exact test"
@@ -166,3 +168,18 @@ def test_degenerate_mcnemar_is_flagged():
     r = compare(a, a, paired=True, n_boot=N_BOOT, seed=0)
     assert r.degenerate and r.p_value == 1.0 and "discordant" in r.note
     assert math.isnan(r.ci.ci_low)
+
+
+def test_two_sided_only_tests_refuse_one_sided_alternatives():
+    rng = np.random.default_rng(9)
+    a = (rng.random(200) < 0.6).astype(int)
+    b = (rng.random(200) < 0.5).astype(int)
+    with pytest.raises(BenchInputError, match="McNemar's test is two-sided"):
+        compare(a, b, paired=True, alternative="greater", n_boot=N_BOOT, seed=0)
+    with pytest.raises(BenchInputError, match="two-sided"):
+        compare(a, b, alternative="greater", n_boot=N_BOOT, seed=0)
+    small = compare([1, 1, 1, 0, 1], [0, 0, 1, 0, 0], alternative="greater", n_boot=N_BOOT, seed=0)
+    # scipy 1.17: stats.fisher_exact([[4, 1], [1, 4]], alternative="greater")
+    assert small.p_value == pytest.approx(
+        stats.fisher_exact([[4, 1], [1, 4]], alternative="greater").pvalue, rel=1e-9
+    )

@@ -159,6 +159,10 @@ def compare(
       fewer than 25 discordant pairs, asymptotic otherwise; effect: the conditional odds
       ratio n10/n01. One sample: exact binomial test against ``mu``; effect Cohen's h.
 
+    One-sided alternatives apply to every test except Pearson's χ² and McNemar's test, which
+    are two-sided by construction: binary data with ``alternative="less"``/``"greater"`` raise
+    a :class:`BenchInputError` there instead of silently testing something else.
+
     Testing assumptions and then testing means (a two-stage procedure) slightly changes the
     operating characteristics of the second test; the checks are reported so the choice can
     be audited, and the named tests are available to pre-register a single test instead.
