@@ -29,13 +29,13 @@ class Correction(StrEnum):
     NONE = "none"
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)  # holds arrays: compare fields explicitly, not with ==
 class Adjusted(ResultMixin):
     """Adjusted p-values and rejection decisions, in the order of the input."""
 
-    p_values: np.ndarray = attrs.field(eq=False)
-    adjusted: np.ndarray = attrs.field(eq=False)
-    reject: np.ndarray = attrs.field(eq=False)
+    p_values: np.ndarray
+    adjusted: np.ndarray
+    reject: np.ndarray
     method: str
     alpha: float
 

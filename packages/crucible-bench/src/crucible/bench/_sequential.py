@@ -24,7 +24,7 @@ class CSMethod(StrEnum):
     NORMAL_MIXTURE = "normal-mixture"
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)  # holds arrays: compare fields explicitly, not with ==
 class ConfidenceSequence(ResultMixin):
     """A confidence sequence: ``lower[t]``, ``upper[t]`` bound the mean after t + 1 observations.
 
@@ -39,8 +39,8 @@ class ConfidenceSequence(ResultMixin):
     confidence: float
     n: int
     method: str
-    lower: np.ndarray = attrs.field(eq=False, repr=False)
-    upper: np.ndarray = attrs.field(eq=False, repr=False)
+    lower: np.ndarray = attrs.field(repr=False)
+    upper: np.ndarray = attrs.field(repr=False)
 
     def first_excluding(self, value: float = 0.0) -> int:
         """Number of observations after which ``value`` first left the sequence (0 if never)."""
@@ -197,7 +197,7 @@ def confidence_sequence(
     )
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)  # holds arrays: compare fields explicitly, not with ==
 class SequentialTest(ResultMixin):
     """An always-valid sequential test: ``p_values[t]`` is valid at every t, however chosen.
 
@@ -213,7 +213,7 @@ class SequentialTest(ResultMixin):
     stopped_at: int
     n: int
     method: str
-    p_values: np.ndarray = attrs.field(eq=False, repr=False)
+    p_values: np.ndarray = attrs.field(repr=False)
 
     def __str__(self) -> str:
         when = f"rejected after {self.stopped_at} observations" if self.reject else "not rejected"
