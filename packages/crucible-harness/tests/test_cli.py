@@ -68,6 +68,17 @@ def test_run_over_budget_exits_non_zero_then_resume_finishes(tmp_path: Path) -> 
     assert load_run(run_dir).trials.height == 48
 
 
+def test_budget_raise_policy_exits_as_over_budget(tmp_path: Path) -> None:
+    path = tmp_path / "exp.py"
+    path.write_text(
+        EXPERIMENT.format(usd=0.02, confirm=None).replace("usd=0.02", 'usd=0.02, on_exceed="raise"')
+    )
+    result = CliRunner().invoke(run_command, [str(path), "--run-dir", str(tmp_path / "r"), "-q"])
+    assert result.exit_code == EXIT_PARTIAL
+    assert result.output.startswith("error: run cli-toy-")
+    assert "budget of $0.0200 reached" in result.output
+
+
 def test_resume_refuses_a_changed_file(tmp_path: Path) -> None:
     path = write(tmp_path, usd=0.02)
     run_dir = tmp_path / "run"

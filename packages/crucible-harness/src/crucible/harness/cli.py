@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from crucible.core import CrucibleError
+from crucible.core import BudgetExceededError, CrucibleError
 from crucible.harness._demo import compare_conditions
 from crucible.harness._estimate import estimate
 from crucible.harness._experiment import Experiment
@@ -72,6 +72,8 @@ def _guarded(action: Callable[[], Any]) -> Any:
             "interrupted; committed trials are kept: `crux resume RUN_DIR` finishes the run",
             EXIT_INTERRUPTED,
         )
+    except BudgetExceededError as exc:
+        _fail(f"{exc}; resume with a larger budget: `crux resume RUN_DIR`", EXIT_PARTIAL)
     except CrucibleError as exc:
         _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
