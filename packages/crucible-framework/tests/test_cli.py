@@ -182,3 +182,17 @@ def test_packages_are_lazy_submodules() -> None:
         else:
             assert module.__name__ == target
     assert crucible.core.__name__ == "crucible.core"
+
+
+def test_harness_commands_are_mounted(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in ("ask", "models", "run", "estimate", "resume", "demo"):
+        assert f"  {command} " in out
+    code = main(
+        ["demo", "--items", "8", "--repeats", "1", "--quiet", "--run-dir", str(tmp_path / "run")]
+    )
+    assert code == 0
+    assert (tmp_path / "run" / "run.duckdb").exists()
+    assert main(["resume", str(tmp_path / "missing")]) != 0
+    assert "error:" in capsys.readouterr().err

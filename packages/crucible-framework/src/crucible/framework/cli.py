@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import sys
 import warnings
@@ -48,7 +49,40 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     ctx.exit()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: Commands provided by other Crucible packages, imported only when used.
+LAZY_COMMANDS = {
+    "run": "crucible.harness.cli:run_command",
+    "estimate": "crucible.harness.cli:estimate_command",
+    "resume": "crucible.harness.cli:resume_command",
+    "demo": "crucible.harness.cli:demo_command",
+}
+
+
+class _LazyGroup(click.Group):
+    """A group whose commands from other packages are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in LAZY_COMMANDS:
+            return command
+        module_name, _, attr = LAZY_COMMANDS[cmd_name].partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            distribution = "crucible-" + module_name.split(".")[1].replace("_", "-")
+            raise click.UsageError(
+                f"`crux {cmd_name}` needs {distribution}: pip install {distribution}"
+            ) from exc
+        loaded = getattr(module, attr)
+        if not isinstance(loaded, click.Command):
+            raise click.UsageError(f"{LAZY_COMMANDS[cmd_name]} is not a click command")
+        return loaded
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--version",
     is_flag=True,
@@ -251,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 130
