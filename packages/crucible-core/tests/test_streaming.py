@@ -196,7 +196,9 @@ async def test_gemini_stream(provider_server: ScriptedServer) -> None:
     }
 
 
-async def test_priced_stream_without_usage_is_never_billed_as_zero(provider_server: ScriptedServer) -> None:
+async def test_priced_stream_without_usage_is_never_billed_as_zero(
+    provider_server: ScriptedServer,
+) -> None:
     provider_server.script(Reply(events=openai_chunks()[:4]))
     async with model("openai:gpt-4o-mini", provider_server, "/v1") as m:
         c = await m.generate("Say hello", stream=True)
