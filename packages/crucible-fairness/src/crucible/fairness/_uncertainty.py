@@ -150,7 +150,9 @@ def rate_test(table: np.ndarray) -> tuple[float, str]:
     if expected.min() < 5:
         method = stats.MonteCarloMethod(n_resamples=9999, rng=np.random.default_rng(0))
         res = stats.fisher_exact(table, method=method)
-        return float(res.pvalue), "Fisher–Freeman–Halton (Monte Carlo, 9 999 tables)"
+        # scipy returns a length-1 array rather than a scalar for some tiny tables.
+        p_value = float(np.asarray(res.pvalue, dtype=np.float64).reshape(-1)[0])
+        return p_value, "Fisher–Freeman–Halton (Monte Carlo, 9 999 tables)"
     res = stats.chi2_contingency(table, correction=False)
     return float(res.pvalue), "chi-square"
 
