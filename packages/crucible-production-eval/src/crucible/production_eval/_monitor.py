@@ -198,26 +198,26 @@ class Monitor:
 
     def _schema(self) -> None:
         cols = ", ".join(f"{c} DOUBLE" for c in _VALUE_COLS)
-        self.con.execute(
+        self._all(
             f"CREATE TABLE IF NOT EXISTS events (event_id VARCHAR PRIMARY KEY, "
             f"time TIMESTAMPTZ NOT NULL, win BIGINT NOT NULL, {cols})"
         )
-        self.con.execute(
+        self._all(
             "CREATE TABLE IF NOT EXISTS windows (win BIGINT, metric VARCHAR, window_start "
             "TIMESTAMPTZ, n BIGINT, test VARCHAR, estimate DOUBLE, baseline DOUBLE, "
             "difference DOUBLE, ci_low DOUBLE, ci_high DOUBLE, p_value DOUBLE, violated BOOLEAN,"
             " skipped VARCHAR, PRIMARY KEY (win, metric))"
         )
-        self.con.execute(
+        self._all(
             "CREATE TABLE IF NOT EXISTS alerts (alert_id VARCHAR PRIMARY KEY, metric VARCHAR, "
             "kind VARCHAR, window_start TIMESTAMPTZ, consecutive INTEGER, false_alarm_rate "
             "DOUBLE, message VARCHAR, evidence VARCHAR)"
         )
-        self.con.execute("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        self._all("CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
         config = json.dumps({"metrics": [s.name for s in self.signals], "window_s": self.window_s})
-        row = self.con.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
+        row = self._one("SELECT value FROM meta WHERE key = 'config'")
         if row is None:
-            self.con.execute("INSERT INTO meta VALUES ('config', ?)", [config])
+            self._all("INSERT INTO meta VALUES ('config', ?)", [config])
         elif row[0] != config:
             raise ProductionEvalError(
                 f"`store` was created for {row[0]}, not {config}: a store holds one monitor's "
@@ -263,17 +263,20 @@ class Monitor:
         )
         before = self._count()
         for i, start in enumerate(range(0, table.height, self.batch_size)):
-            batch = table.slice(start, self.batch_size).to_arrow()  # noqa: F841 (read by DuckDB)
-            self.con.execute("BEGIN")
-            self.con.execute("INSERT OR IGNORE INTO events SELECT * FROM batch")
-            self.con.execute("COMMIT")
+            self.con.register("_pe_batch", table.slice(start, self.batch_size).to_arrow())
+            try:
+                self._all("BEGIN")
+                self._all("INSERT OR IGNORE INTO events SELECT * FROM _pe_batch")
+                self._all("COMMIT")
+            finally:
+                self.con.unregister("_pe_batch")
             if on_batch is not None:
                 on_batch(i)
         inserted = self._count() - before
         return IngestReport(rows, inserted, table.height - inserted, skipped)
 
     def _count(self) -> int:
-        row = self.con.execute("SELECT count(*) FROM events").fetchone()
+        row = self._one("SELECT count(*) FROM events")
         return int(row[0]) if row else 0
 
     # -- evaluation --------------------------------------------------------------------------
@@ -284,16 +287,24 @@ class Monitor:
         A window closes when an event of a later window has arrived (``final=True`` closes all).
         Windows with fewer than ``min_window_size`` values are recorded as skipped.
         """
-        bounds = self.con.execute("SELECT min(win), max(win) FROM events").fetchone()
+        bounds = self._one("SELECT min(win), max(win) FROM events")
         if bounds is None or bounds[0] is None:
             return []
-        last = self.con.execute("SELECT max(win) FROM windows").fetchone()
+        last = self._one("SELECT max(win) FROM windows")
         first = int(bounds[0]) if last is None or last[0] is None else int(last[0]) + 1
         stop = int(bounds[1]) + (1 if final else 0)
         alerts: list[Alert] = []
         for win in range(first, stop):
             alerts.extend(self._evaluate_window(win))
         return alerts
+
+    def _all(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        # DuckDB 2 needs every result consumed before the next statement.
+        return self.con.execute(sql, params or []).fetchall()
+
+    def _one(self, sql: str, params: list[Any] | None = None) -> tuple[Any, ...] | None:
+        rows = self._all(sql, params)
+        return rows[0] if rows else None
 
     def _frame(self, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
         return self.con.sql(sql, params=params or []).pl()
@@ -310,7 +321,7 @@ class Monitor:
             vals = data[sig.column].drop_nulls().to_numpy().astype(float)
             vals = vals[np.isfinite(vals)]
             if vals.size < self.min_window_size:
-                self.con.execute(
+                self._all(
                     "INSERT INTO windows (win, metric, window_start, n, skipped) VALUES (?,?,?,?,?)",
                     [win, sig.name, start, int(vals.size), f"{vals.size} values < min_window_size"],
                 )
@@ -319,7 +330,7 @@ class Monitor:
                 sig, self.baseline[sig.name], vals, alpha=self.alpha,
                 min_effect=self.min_effect.get(sig.name, 0.0), seed=self.seed + win,
             )
-            self.con.execute(
+            self._all(
                 "INSERT INTO windows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
                 [win, sig.name, start, ev.n, ev.test, ev.estimate, ev.baseline, ev.difference,
                  ev.ci_low, ev.ci_high, ev.p_value, ev.violated],
@@ -368,7 +379,7 @@ class Monitor:
     def _replay_detectors(self) -> None:
         if not self.detectors:
             return
-        done = self.con.execute("SELECT DISTINCT win FROM windows ORDER BY win").fetchall()
+        done = self._all("SELECT DISTINCT win FROM windows ORDER BY win")
         for (win,) in done:
             data = self._window_values(int(win))
             for sig in self.signals:
@@ -382,7 +393,7 @@ class Monitor:
     ) -> Alert:
         alert_id = f"{kind}:{metric}:{start.isoformat()}"
         alert = Alert(alert_id, metric, kind, start, self.consecutive, rate, message, evidence)
-        self.con.execute(
+        self._all(
             "INSERT OR IGNORE INTO alerts VALUES (?,?,?,?,?,?,?,?)",
             [alert_id, metric, kind, start, self.consecutive, rate, message,
              json.dumps(evidence, default=str)],
