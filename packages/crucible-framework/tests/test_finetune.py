@@ -311,6 +311,49 @@ def test_untrained_adapter_equals_the_base_model(tmp_path: Path) -> None:
     assert ev.improvement_stops_at == "base"
 
 
+def test_sampled_repeats_use_the_paired_t_test_and_are_reproducible(
+    training: dict[str, Path], tmp_path: Path
+) -> None:
+    late = checkpoint_files(training["run"])[-1]
+    runs = [
+        evaluate_checkpoints_sync(
+            [late],
+            held_out_items()[:8],
+            scorer=style_scorer(),
+            run_dir=tmp_path / name,
+            repeats=2,
+            params={"temperature": 1.0, "max_tokens": 20},
+            seed=7,
+        )
+        for name in ("one", "two")
+    ]
+    first, second = (
+        r.trials.sort("condition", "item_id", "repeat").select("condition", "item_id", "prediction")
+        for r in runs
+    )
+    assert first.equals(second)  # sampling is seeded per trial, not by schedule or process
+    ev = runs[0]
+    cmp = ev.result("step-000018").versus_baseline
+    assert cmp.test == "paired-t"
+    matrix = {
+        name: ev.trials.filter(pl.col("condition") == name)
+        .pivot(on="repeat", index="item_id", values="score_regex")
+        .sort("item_id")
+        .drop("item_id")
+        .to_numpy()
+        .astype(float)
+        for name in ("base", "step-000018")
+    }
+    ref = compare_evals(matrix["step-000018"], matrix["base"])
+    assert (cmp.estimate, cmp.ci_low, cmp.ci_high, cmp.p_value) == (
+        ref.estimate,
+        ref.ci_low,
+        ref.ci_high,
+        ref.p_value,
+    )
+    assert ev.result("step-000018").score.method == "t"
+
+
 def write_items(path: Path) -> Path:
     lines = [
         json.dumps({"id": i.id, "input": i.input, "expected": i.expected}) for i in held_out_items()

@@ -54,7 +54,16 @@ from crucible.bench import (
 )
 from crucible.core import CrucibleError, Item, Model, ValidationError
 from crucible.datasets import Dataset, get_scorer, load
-from crucible.framework._finetune_report import fmt_ci, fmt_num, fmt_p, render_markdown
+from crucible.framework._finetune_report import (
+    CheckpointComparison,
+    CheckpointEvaluation,
+    CheckpointResult,
+    GateResult,
+    fmt_ci,
+    fmt_num,
+    fmt_p,
+    render_markdown,
+)
 from crucible.harness import (
     Condition,
     Experiment,
@@ -65,10 +74,8 @@ from crucible.harness import (
     run,
 )
 from crucible.lora import (
-    AdapterRecord,
     AdapterRegistry,
     CheckpointError,
-    Evidence,
     LocalSampler,
     Sampler,
     load_base,
@@ -95,248 +102,6 @@ _BASE = "base"
 _DIFFERENCE_GATE = "improvement"
 
 CheckpointLike = Model | str | os.PathLike[str]
-
-
-# -- results -------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class CheckpointComparison:
-    """One paired comparison ``checkpoint - against`` on the same items.
-
-    Attributes:
-        estimate: mean score of ``checkpoint`` minus that of ``against``.
-        ci_low, ci_high: its confidence interval (paired, :func:`crucible.bench.compare_evals`);
-            NaN when every paired difference is the same (no variance), with a ``note``.
-        test: ``mcnemar-exact`` (binary scores, one repeat), ``paired-t``, or ``sign-exact``
-            (continuous scores whose differences are all equal).
-        p_value: the raw two-sided p-value of ``test``.
-        p_adjusted: against the baseline, adjusted with the evaluation's ``correction``
-            across the checkpoints; for consecutive steps, the fixed-sequence adjusted p-value
-            (the running maximum of the raw p-values).
-        significant: a significant improvement: ``estimate > 0`` and ``p_adjusted <= alpha``
-            (for a step, also every earlier step).
-    """
-
-    checkpoint: str
-    against: str
-    mean: float
-    mean_against: float
-    estimate: float
-    ci_low: float
-    ci_high: float
-    test: str
-    p_value: float
-    p_adjusted: float
-    significant: bool
-    n_items: int
-    note: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
-
-    def __str__(self) -> str:
-        return (
-            f"{self.checkpoint} - {self.against} = {self.estimate:+.4f} "
-            f"{fmt_ci(self.ci_low, self.ci_high, 4)}, {self.test} p = {fmt_p(self.p_value)}, "
-            f"adjusted {fmt_p(self.p_adjusted)} ({self.n_items} items)"
-        )
-
-
-@attrs.frozen
-class GateResult:
-    """A quality gate decided by the confidence interval: passes when ``ci_low >= target``."""
-
-    metric: str
-    target: float
-    estimate: float
-    ci_low: float
-    ci_high: float
-    passed: bool
-    reason: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
-
-    def __str__(self) -> str:
-        return (
-            f"{self.metric} >= {self.target:g}: {'pass' if self.passed else 'fail'} ({self.reason})"
-        )
-
-
-@attrs.frozen
-class CheckpointResult:
-    """One checkpoint: its score, its comparison with the baseline and its gates.
-
-    ``passed`` is what promotion needs: the checkpoint beats the baseline after correction and
-    every gate passes.
-    """
-
-    name: str
-    source: str
-    score: Interval
-    versus_baseline: CheckpointComparison
-    gates: tuple[GateResult, ...]
-    trials: int
-    errors: int
-
-    @property
-    def beats_baseline(self) -> bool:
-        return self.versus_baseline.significant
-
-    @property
-    def passed(self) -> bool:
-        return self.beats_baseline and all(g.passed for g in self.gates)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "source": self.source,
-            "score": self.score.to_dict(),
-            "versus_baseline": self.versus_baseline.to_dict(),
-            "gates": [g.to_dict() for g in self.gates],
-            "beats_baseline": self.beats_baseline,
-            "passed": self.passed,
-            "trials": self.trials,
-            "errors": self.errors,
-        }
-
-
-@attrs.frozen(eq=False)
-class CheckpointEvaluation:
-    """What :func:`evaluate_checkpoints` returns.
-
-    Attributes:
-        checkpoints: one result per checkpoint, in the order given (training order).
-        steps: consecutive comparisons (baseline → first checkpoint → second → ...).
-        best: the checkpoint with the highest mean among those that beat the baseline after
-            correction (ties go to the earliest); ``None`` when none does.
-        improvement_stops_at: the last checkpoint of the unbroken chain of significant
-            consecutive improvements from the baseline (the baseline's name when the first
-            checkpoint is not significantly better than it).
-        trials: the harness trials table.
-        report_path: the Markdown report in the run directory.
-    """
-
-    run_dir: Path
-    baseline: str
-    baseline_source: str
-    baseline_score: Interval
-    baseline_trials: int
-    baseline_errors: int
-    scorer: str
-    n_items: int
-    repeats: int
-    seed: int
-    alpha: float
-    correction: str
-    test_description: str
-    checkpoints: tuple[CheckpointResult, ...]
-    steps: tuple[CheckpointComparison, ...]
-    best: str | None
-    improvement_stops_at: str
-    trials: pl.DataFrame
-    report_path: Path
-
-    @property
-    def confidence(self) -> float:
-        return 1.0 - self.alpha
-
-    def result(self, name: str) -> CheckpointResult:
-        """The result of checkpoint ``name``; raises ValidationError for an unknown name."""
-        for c in self.checkpoints:
-            if c.name == name:
-                return c
-        known = ", ".join(repr(c.name) for c in self.checkpoints)
-        raise ValidationError(f"no checkpoint named {name!r} was evaluated; known: {known}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "run_dir": str(self.run_dir),
-            "baseline": self.baseline,
-            "baseline_source": self.baseline_source,
-            "baseline_score": self.baseline_score.to_dict(),
-            "baseline_trials": self.baseline_trials,
-            "baseline_errors": self.baseline_errors,
-            "scorer": self.scorer,
-            "n_items": self.n_items,
-            "repeats": self.repeats,
-            "seed": self.seed,
-            "alpha": self.alpha,
-            "correction": self.correction,
-            "test": self.test_description,
-            "checkpoints": [c.to_dict() for c in self.checkpoints],
-            "steps": [s.to_dict() for s in self.steps],
-            "best": self.best,
-            "improvement_stops_at": self.improvement_stops_at,
-            "report_path": str(self.report_path),
-        }
-
-    def __str__(self) -> str:
-        lines = [
-            f"{len(self.checkpoints)} checkpoint(s) vs {self.baseline} "
-            f"({fmt_num(self.baseline_score.estimate)} {self.scorer}), {self.n_items} items:"
-        ]
-        for c in self.checkpoints:
-            verdict = "beats baseline" if c.beats_baseline else "not better"
-            lines.append(
-                f"  {c.name}: {fmt_num(c.score.estimate)}, {c.versus_baseline.estimate:+.3f} "
-                f"{fmt_ci(c.versus_baseline.ci_low, c.versus_baseline.ci_high)}, adjusted p = "
-                f"{fmt_p(c.versus_baseline.p_adjusted)} ({verdict}"
-                + (", gates pass" if c.gates and c.passed else ", gates fail" if c.gates else "")
-                + ")"
-            )
-        lines.append(
-            f"best: {self.best or 'none'}; improvement stops at {self.improvement_stops_at}; "
-            f"report {self.report_path}"
-        )
-        return "\n".join(lines)
-
-    def record_evidence(
-        self,
-        registry: AdapterRegistry,
-        adapter_id: str,
-        *,
-        checkpoint: str | None = None,
-        stage: str = "production",
-    ) -> AdapterRecord:
-        """Record this evaluation as the evidence of ``adapter_id`` and move it to ``stage``.
-
-        The registry keeps evidence with a stage change, so this calls
-        ``registry.promote(adapter_id, stage, evidence=Evidence(run_dir, passed, summary))``
-        with ``passed`` = :attr:`CheckpointResult.passed` of ``checkpoint`` (default: the
-        checkpoint named ``adapter_id``). A failing evaluation is recorded too; promotion to
-        ``production`` then raises. Record with ``stage="staging"`` to keep the evidence for a
-        later ``registry.promote(adapter_id, "production")``.
-
-        Raises:
-            ValidationError: no evaluated checkpoint is named ``checkpoint``/``adapter_id``, or
-                the registry has no such adapter.
-            PromotionError: a disallowed stage change, or production with a failing evaluation.
-        """
-        result = self.result(adapter_id if checkpoint is None else checkpoint)
-        registry.get(adapter_id)
-        summary = {
-            "scorer": self.scorer,
-            "baseline": self.baseline,
-            "baseline_mean": self.baseline_score.estimate,
-            "checkpoint": result.name,
-            "mean": result.score.estimate,
-            "ci": [result.score.ci_low, result.score.ci_high],
-            "difference": result.versus_baseline.estimate,
-            "difference_ci": [result.versus_baseline.ci_low, result.versus_baseline.ci_high],
-            "test": result.versus_baseline.test,
-            "p_value": result.versus_baseline.p_value,
-            "p_adjusted": result.versus_baseline.p_adjusted,
-            "correction": self.correction,
-            "alpha": self.alpha,
-            "n_items": self.n_items,
-            "beats_baseline": result.beats_baseline,
-            "gates": [g.to_dict() for g in result.gates],
-            "report": str(self.report_path),
-        }
-        evidence = Evidence(self.run_dir, passed=result.passed, summary=summary)
-        return registry.promote(adapter_id, stage, evidence=evidence)
 
 
 # -- resolving checkpoints -----------------------------------------------------------------
