@@ -196,3 +196,9 @@ def test_harness_commands_are_mounted(capsys: pytest.CaptureFixture[str], tmp_pa
     assert (tmp_path / "run" / "run.duckdb").exists()
     assert main(["resume", str(tmp_path / "missing")]) != 0
     assert "error:" in capsys.readouterr().err
+
+
+def test_lora_eval_is_mounted(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lora", "--help"]) == 0
+    assert "eval" in capsys.readouterr().out
+    assert main(["lora", "eval", "/nonexistent/registry.duckdb", "--dataset", "mmlu"]) != 0
