@@ -55,7 +55,7 @@ LAZY_COMMANDS = {
     "estimate": "crucible.harness.cli:estimate_command",
     "resume": "crucible.harness.cli:resume_command",
     "demo": "crucible.harness.cli:demo_command",
-    "lora": "crucible.framework.finetune:lora_group",
+    "lora": "crucible.framework._finetune_cli:lora_group",
 }
 
 
