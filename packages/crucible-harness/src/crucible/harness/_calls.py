@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import random
 import time
+from collections.abc import Mapping
 from typing import Any, cast
 
 from opentelemetry import trace
@@ -35,6 +37,28 @@ __all__ = ["CostModel", "TrialRunner", "model_key"]
 
 _TRACER = trace.get_tracer("crucible.harness")
 _DEFAULT_OUTPUT_TOKENS = 256
+
+
+def consensus_of(completion: Completion) -> tuple[float, int, str] | None:
+    """(agreement, members, votes as JSON) when the completion came from a vote.
+
+    Detected by shape, not type: a ``raw`` mapping with ``votes`` (answer -> count) and
+    ``members`` (a count or a list), as ensembles report them. Agreement is the winning
+    answer's share of the members.
+    """
+    raw = completion.raw
+    if not isinstance(raw, Mapping):
+        return None
+    votes = raw.get("votes")
+    members = raw.get("members")
+    if not isinstance(votes, Mapping) or not votes:
+        return None
+    counts = [float(v) for v in votes.values() if isinstance(v, int | float)]
+    if not counts:
+        return None
+    n = len(members) if isinstance(members, list | tuple) else members
+    total = int(n) if isinstance(n, int | float) and n > 0 else int(sum(counts))
+    return max(counts) / total, total, json.dumps({str(k): v for k, v in votes.items()})
 
 
 def _now() -> float:
@@ -331,4 +355,5 @@ class TrialRunner:
             "started_at": None,
             "finished_at": _now(),
             "session": self.session,
+            "consensus": None if completion is None else consensus_of(completion),
         }

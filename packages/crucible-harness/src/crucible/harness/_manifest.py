@@ -77,4 +77,20 @@ def build_manifest(experiment: Experiment, *, source: str | None = None) -> dict
         "git_commit": git_commit(where),
         "source": source,
         "created_at": _dt.datetime.now(_dt.UTC).isoformat(),
+        "items": _item_facts(experiment),
     }
+
+
+def _item_facts(experiment: Experiment) -> dict[str, dict[str, Any]]:
+    """Per item: the expected answer and scalar metadata (subject, cluster, ...), which the
+    analysis needs for per-item detail and cluster-robust errors."""
+    facts: dict[str, dict[str, Any]] = {}
+    for item in experiment.dataset:
+        entry: dict[str, Any] = {
+            k: v
+            for k, v in item.metadata.items()
+            if isinstance(v, str | int | float | bool) and not isinstance(v, bool)
+        }
+        entry["expected"] = None if item.expected is None else str(item.expected)
+        facts[item.id] = entry
+    return facts

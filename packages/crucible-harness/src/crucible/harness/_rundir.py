@@ -13,7 +13,7 @@ import polars as pl
 from crucible.harness._errors import FingerprintMismatchError, RunDirectoryError
 from crucible.harness._experiment import Experiment
 from crucible.harness._fingerprint import diff, fingerprint
-from crucible.harness._store import DB_NAME, RunStore
+from crucible.harness._store import CONSENSUS_SCHEMA, DB_NAME, RunStore
 
 __all__ = ["StoredRun", "load_run", "open_run_store", "write_json"]
 
@@ -80,6 +80,8 @@ class StoredRun:
         sessions: one row per session (start, end, status, reason, trials committed).
         trials: every committed trial, in schedule order.
         attempts: every recorded model-call attempt.
+        consensus: per-trial agreement of an ensemble's members (empty unless a condition's
+            completions reported votes).
     """
 
     run_dir: Path
@@ -87,6 +89,7 @@ class StoredRun:
     sessions: pl.DataFrame
     trials: pl.DataFrame
     attempts: pl.DataFrame
+    consensus: pl.DataFrame = attrs.field(factory=lambda: pl.DataFrame(schema=CONSENSUS_SCHEMA))
 
     @property
     def status(self) -> str | None:
@@ -127,6 +130,7 @@ def load_run(run_dir: str | os.PathLike[str]) -> StoredRun:
             sessions=store.sessions(),
             trials=store.trials(),
             attempts=store.attempts(),
+            consensus=store.consensus(),
         )
     finally:
         store.close()

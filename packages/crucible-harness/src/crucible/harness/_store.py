@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from crucible.harness._errors import RunDirectoryError
 
-__all__ = ["ATTEMPT_SCHEMA", "DB_NAME", "RunStore", "TrialKey", "trial_schema"]
+__all__ = ["ATTEMPT_SCHEMA", "CONSENSUS_SCHEMA", "DB_NAME", "RunStore", "TrialKey", "trial_schema"]
 
 DB_NAME = "run.duckdb"
 TrialKey = tuple[str, str, int]
@@ -67,6 +67,15 @@ ATTEMPT_SCHEMA: dict[str, pl.DataType] = {
     "duration_ms": pl.Float64(),
     "started_at": _UTC,
     "session": pl.Int64(),
+}
+
+CONSENSUS_SCHEMA: dict[str, pl.DataType] = {
+    "condition": pl.String(),
+    "item_id": pl.String(),
+    "repeat": pl.Int64(),
+    "agreement": pl.Float64(),
+    "members": pl.Int64(),
+    "votes": pl.String(),
 }
 
 _SQL_TYPES = {
@@ -175,6 +184,12 @@ class RunStore:
                 f"{str(self.path)!r} holds trials with columns {existing}, not those of this "
                 "experiment (its scorers differ); use another run directory"
             )
+        # Ensemble consensus per trial (agreement of the members' answers), for runs whose
+        # model reports votes; created on its own so runs from older versions gain it too.
+        con.execute(
+            'CREATE TABLE IF NOT EXISTS consensus ("condition" VARCHAR, item_id VARCHAR, '
+            '"repeat" BIGINT, agreement DOUBLE, members BIGINT, votes VARCHAR)'
+        )
         if existing:
             return
         # One transaction (one WAL sync) for the whole schema.
@@ -271,6 +286,15 @@ class RunStore:
                 con.register("_attempt_batch", attempt_frame.to_arrow())
                 con.execute("INSERT INTO trials SELECT * FROM _trial_batch")
                 con.execute("INSERT INTO attempts SELECT * FROM _attempt_batch")
+                votes = [t for t in trials if t.get("consensus") is not None]
+                if votes:
+                    con.executemany(
+                        "INSERT INTO consensus VALUES (?, ?, ?, ?, ?, ?)",
+                        [
+                            [t["condition"], t["item_id"], t["repeat"], *t["consensus"]]
+                            for t in votes
+                        ],
+                    )
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
@@ -283,6 +307,13 @@ class RunStore:
         """Every committed trial, in schedule order."""
         frame = _frame(self._con.sql('SELECT * FROM trials ORDER BY "order"'))
         return frame.cast(self.schema)  # type: ignore[arg-type]
+
+    def consensus(self) -> pl.DataFrame:
+        """Per-trial ensemble agreement (empty when no model reported votes)."""
+        frame = _frame(
+            self._con.sql('SELECT * FROM consensus ORDER BY "condition", item_id, "repeat"')
+        )
+        return frame.cast(CONSENSUS_SCHEMA)  # type: ignore[arg-type]
 
     def attempts(self) -> pl.DataFrame:
         frame = _frame(

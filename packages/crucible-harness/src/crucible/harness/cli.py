@@ -1,9 +1,12 @@
 """Command-line entry points, mounted by crucible-framework as ``crux run``, ``crux estimate``,
-``crux resume`` and ``crux demo`` (and usable alone as the :data:`cli` group).
+``crux resume``, ``crux demo``, ``crux report``, ``crux compare``, ``crux reproduce`` and
+``crux gate`` (and usable alone as the :data:`cli` group).
 
 Exit codes: 0 success; 1 bad input or a failed run; 3 stopped by the budget (partial); 4
-stopped by ``fail_on_error``; 5 confirmation needed or declined; 130 interrupted. Failures
-print one line, ``error: <reason>``, on standard error.
+stopped by ``fail_on_error``; 5 confirmation needed or declined; 130 interrupted. ``crux gate``
+exits 0 when every requirement holds, 1 when one fails, 2 when one is inconclusive;
+``crux reproduce`` exits 1 when any trial differs. Failures print one line,
+``error: <reason>``, on standard error.
 """
 
 from __future__ import annotations
@@ -37,8 +40,12 @@ __all__ = [
     "EXIT_OK",
     "EXIT_PARTIAL",
     "cli",
+    "compare_command",
     "demo_command",
     "estimate_command",
+    "gate_command",
+    "report_command",
+    "reproduce_command",
     "resume_command",
     "run_command",
 ]
@@ -271,9 +278,170 @@ def demo_command(run_dir: Path | None, items: int, repeats: int, seed: int, quie
             click.echo(f"ensemble - single accuracy: not computable ({exc})")
         else:
             click.echo(f"ensemble - single accuracy: {diff}")
+    if result.trials.height:
+        from crucible.harness._publish import write_report
+
+        written = _guarded(lambda: write_report(target, ("md", "html", "json")))
+        click.echo(f"HTML report: {written['html']}")
+        click.echo(f"Markdown report: {written['md']}")
     code = _STATUS_EXIT[result.status]
     if code != EXIT_OK:
         _fail(f"run {result.status.value}: {result.reason}", code)
+
+
+@click.command("report")
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--format",
+    "formats",
+    default="md,html,json",
+    show_default=True,
+    help="Comma-separated: md, html, tex, ipynb, json, parquet, csv.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output directory (default: RUN_DIR/report).",
+)
+@click.option(
+    "--hypothesis",
+    "hypotheses",
+    multiple=True,
+    help="A hypothesis to judge, e.g. 'b > a + 0.02 on accuracy' (repeatable).",
+)
+@click.option(
+    "--correction",
+    default="holm",
+    show_default=True,
+    help="Multiple-comparison correction (holm, bonferroni, fdr_bh, ...).",
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.05,
+    show_default=True,
+)
+def report_command(
+    run_dir: Path,
+    formats: str,
+    out: Path | None,
+    hypotheses: tuple[str, ...],
+    correction: str,
+    alpha: float,
+) -> None:
+    """Analyse the run in RUN_DIR and write its reports."""
+    from crucible.harness._publish import write_report
+
+    written = _guarded(
+        lambda: write_report(
+            run_dir,
+            formats,
+            out_dir=out,
+            hypotheses=hypotheses,
+            correction=correction,
+            alpha=alpha,
+            confidence=1 - alpha,
+        )
+    )
+    for fmt, path in written.items():
+        click.echo(f"{fmt}: {path}")
+
+
+@click.command("compare")
+@click.argument("run_a", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.argument("run_b", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--pair",
+    "pairs",
+    multiple=True,
+    help="CONDITION_A:CONDITION_B to compare (default: conditions with equal names).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def compare_command(run_a: Path, run_b: Path, pairs: tuple[str, ...], as_json: bool) -> None:
+    """Compare RUN_A with RUN_B, paired on the items both runs share (estimate A - B)."""
+    import json
+
+    from crucible.harness._compare_runs import compare_runs
+
+    parsed = []
+    for p in pairs:
+        x, sep, y = p.partition(":")
+        if not sep or not x or not y:
+            _fail(f"--pair must be CONDITION_A:CONDITION_B, got {p!r}")
+        parsed.append((x, y))
+    result = _guarded(lambda: compare_runs(run_a, run_b, pairs=parsed or None))
+    if as_json:
+        click.echo(json.dumps([c.to_dict() for c in result], indent=2, default=str))
+        return
+    table = Table(title=escape(f"{run_a} vs {run_b}"))
+    for col in ("metric", "A - B", "design", "test", "n", "difference", "95% CI", "p"):
+        table.add_column(col)
+    for c in result:
+        table.add_row(
+            c.metric,
+            escape(f"{c.a} - {c.b}"),
+            c.design,
+            c.test,
+            str(c.n),
+            f"{c.estimate:.4g}",
+            f"[{c.ci_low:.4g}, {c.ci_high:.4g}]",
+            f"{c.p_value:.3g}",
+        )
+    _console().print(table)
+
+
+@click.command("reproduce")
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory of the new run (default: RUN_DIR-reproduced-<UTC time>).",
+)
+def reproduce_command(run_dir: Path, out: Path | None) -> None:
+    """Re-run RUN_DIR from its manifest into a new directory and compare every trial."""
+    from crucible.harness._reproduce import reproduce
+
+    result = _guarded(lambda: reproduce(run_dir, out))
+    click.echo(str(result))
+    if not result.identical:
+        for row in result.differences.head(50).iter_rows(named=True):
+            click.echo(
+                f"  {row['condition']} {row['item_id']} repeat {row['repeat']} {row['column']}: "
+                f"{row['original']!r} -> {row['reproduced']!r}"
+            )
+        sys.exit(EXIT_ERROR)
+
+
+@click.command("gate")
+@click.argument("run_dir", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--require",
+    "requirements",
+    multiple=True,
+    required=True,
+    help="'A OP B [+|- MARGIN] [on METRIC]', e.g. 'candidate >= baseline - 0.01 on "
+    "accuracy' (repeatable).",
+)
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+)
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def gate_command(
+    run_dir: Path, requirements: tuple[str, ...], confidence: float, as_json: bool
+) -> None:
+    """Exit 0 when every requirement holds, 1 when one fails, 2 when one is inconclusive."""
+    import json
+
+    from crucible.harness._gate import gate
+
+    result = _guarded(lambda: gate(run_dir, list(requirements), confidence=confidence))
+    click.echo(json.dumps(result.to_dict(), indent=2) if as_json else str(result))
+    sys.exit(result.exit_code)
 
 
 @click.group("harness")
@@ -285,3 +453,7 @@ cli.add_command(run_command)
 cli.add_command(estimate_command)
 cli.add_command(resume_command)
 cli.add_command(demo_command)
+cli.add_command(report_command)
+cli.add_command(compare_command)
+cli.add_command(reproduce_command)
+cli.add_command(gate_command)
