@@ -142,6 +142,26 @@ def _power_paired(d: float, n: int, sd_diff: float, alpha: float) -> tuple[float
     return achieved, floor, needed
 
 
+def _power_mcnemar(shift: float, n: int, disc: float, alpha: float) -> tuple[float, float, float]:
+    """Power, MDE and needed pairs for McNemar (Connor 1987 via crucible.bench); NaN where
+    the discordant share cannot reach the target power at any shift."""
+    from crucible.bench import BenchError, mde, power, sample_size
+
+    achieved, floor, needed = NAN, NAN, NAN
+    try:
+        floor = mde("mcnemar", n=n, alpha=alpha, discordant=disc).effect
+    except BenchError:
+        floor = NAN
+    if shift > 0:
+        try:
+            achieved = power("mcnemar", effect=shift, n=n, alpha=alpha, discordant=disc).power
+            if achieved < TARGET_POWER:
+                needed = sample_size("mcnemar", effect=shift, alpha=alpha, discordant=disc).n
+        except BenchError:
+            needed = NAN
+    return achieved, floor, needed
+
+
 def _paired(
     metric: Metric,
     a: str,
@@ -158,7 +178,6 @@ def _paired(
         DegenerateDataError,
         compare_evals,
         mcnemar,
-        power,
         shapiro,
         ttest,
         wilcoxon,
@@ -240,18 +259,7 @@ def _paired(
             disc = (n01 + n10) / n
             achieved, floor, needed = NAN, NAN, NAN
             if disc > 0:
-                from crucible.bench import mde, sample_size
-
-                shift = abs(n10 - n01) / n
-                floor = mde("mcnemar", n=n, alpha=alpha, discordant=disc).effect
-                if shift > 0:
-                    achieved = power(
-                        "mcnemar", effect=shift, n=n, alpha=alpha, discordant=disc
-                    ).power
-                    if achieved < TARGET_POWER:
-                        needed = sample_size(
-                            "mcnemar", effect=shift, alpha=alpha, discordant=disc
-                        ).n
+                achieved, floor, needed = _power_mcnemar(abs(n10 - n01) / n, n, disc, alpha)
         else:
             t = ttest(ma, mb, paired=True, confidence=confidence)
             chosen = t if test_name == "paired t" else wilcoxon(ma, mb)
