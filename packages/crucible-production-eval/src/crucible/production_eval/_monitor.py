@@ -309,6 +309,10 @@ class Monitor:
     def _frame(self, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
         return self.con.sql(sql, params=params or []).pl()
 
+    def window_values(self, win: int) -> pl.DataFrame:
+        """The per-event values of window ``win`` (index of the window since the epoch), by time."""
+        return self._window_values(win)
+
     def _window_values(self, win: int) -> pl.DataFrame:
         cols = ", ".join(_VALUE_COLS)
         return self._frame(f"SELECT {cols} FROM events WHERE win = ? ORDER BY time, event_id", [win])

@@ -62,6 +62,7 @@ VALUE_EXPRESSIONS: dict[str, pl.Expr] = {
     "latency_ms": pl.col("latency_ms"),
     "cost_usd": pl.col("cost_usd"),
     "output_tokens": pl.col("output_tokens").cast(pl.Float64),
+    "input_tokens": pl.col("input_tokens").cast(pl.Float64),
 }
 
 METRICS: dict[str, Signal] = {
@@ -78,6 +79,7 @@ METRICS: dict[str, Signal] = {
     "latency_p99": Signal("latency_p99", MetricKind.QUANTILE, "latency_ms", True, 0.99),
     "cost_per_request": Signal("cost_per_request", MetricKind.MEAN, "cost_usd", True),
     "output_length": Signal("output_length", MetricKind.MEAN, "output_tokens", True),
+    "input_length": Signal("input_length", MetricKind.MEAN, "input_tokens", True),
 }
 
 
@@ -101,6 +103,7 @@ def signal_values(events: pl.DataFrame) -> pl.DataFrame:
         ("latency_ms", pl.Float64),
         ("cost_usd", pl.Float64),
         ("output_tokens", pl.Int64),
+        ("input_tokens", pl.Int64),
     ):
         if col not in frame.columns:
             frame = frame.with_columns(pl.lit(None, dtype=dtype).alias(col))
