@@ -111,30 +111,48 @@ def _cuped(frame: pl.DataFrame, metric: str, covariate: str) -> pl.DataFrame:
 
 
 def _compare(
-    metric: str, variant: str, t: np.ndarray, c: np.ndarray, binary: bool, alpha: float,
+    metric: str,
+    variant: str,
+    t: np.ndarray,
+    c: np.ndarray,
+    binary: bool,
+    alpha: float,
     alternative: str = "two-sided",
 ) -> dict[str, Any]:
     if binary:
         kt, kc = int(t.sum()), int(c.sum())
-        res = proportions_ztest([kt, kc], [t.size, c.size], alternative=alternative,
-                                confidence=1 - alpha)
+        res = proportions_ztest(
+            [kt, kc], [t.size, c.size], alternative=alternative, confidence=1 - alpha
+        )
         es = cohen_h(kt, t.size, kc, c.size, confidence=1 - alpha)
     else:
         res = ttest(t, c, alternative=alternative, confidence=1 - alpha)
         es = hedges_g(t, c, confidence=1 - alpha)
     up, up_lo, up_hi = relative_uplift(t, c, 1 - alpha)
     return {
-        "metric": metric, "variant": variant, "n": int(t.size), "mean": float(t.mean()),
-        "control_mean": float(c.mean()), "difference": float(t.mean() - c.mean()),
-        "ci_low": float(res.ci_low), "ci_high": float(res.ci_high), "test": res.test,
-        "p_value": float(res.p_value), "effect_size": es.name, "effect": float(es.value),
-        "effect_ci_low": float(es.ci_low), "effect_ci_high": float(es.ci_high),
-        "uplift": up, "uplift_ci_low": up_lo, "uplift_ci_high": up_hi,
+        "metric": metric,
+        "variant": variant,
+        "n": int(t.size),
+        "mean": float(t.mean()),
+        "control_mean": float(c.mean()),
+        "difference": float(t.mean() - c.mean()),
+        "ci_low": float(res.ci_low),
+        "ci_high": float(res.ci_high),
+        "test": res.test,
+        "p_value": float(res.p_value),
+        "effect_size": es.name,
+        "effect": float(es.value),
+        "effect_ci_low": float(es.ci_low),
+        "effect_ci_high": float(es.ci_high),
+        "uplift": up,
+        "uplift_ci_low": up_lo,
+        "uplift_ci_high": up_hi,
     }
 
 
-def _bayes(metric: str, variant: str, t: np.ndarray, c: np.ndarray, binary: bool,
-           seed: int) -> dict[str, Any]:
+def _bayes(
+    metric: str, variant: str, t: np.ndarray, c: np.ndarray, binary: bool, seed: int
+) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     draws = 20_000
     if binary:
@@ -147,8 +165,11 @@ def _bayes(metric: str, variant: str, t: np.ndarray, c: np.ndarray, binary: bool
         model = "flat prior, normal approximation"
     diff = pt - pc
     return {
-        "metric": metric, "variant": variant, "prob_beat_control": float((diff > 0).mean()),
-        "expected_loss": float(np.maximum(-diff, 0).mean()), "model": f"Bayesian ({model})",
+        "metric": metric,
+        "variant": variant,
+        "prob_beat_control": float((diff > 0).mean()),
+        "expected_loss": float(np.maximum(-diff, 0).mean()),
+        "model": f"Bayesian ({model})",
     }
 
 
@@ -187,9 +208,16 @@ def analyze_experiment(
         ProductionEvalError: a missing column, fewer than two variants, a variant with zero
             traffic, an unknown control.
     """
-    for col in [variant_col, *metric_cols, *(guardrails or {}), *([covariate] if covariate else [])]:
+    for col in [
+        variant_col,
+        *metric_cols,
+        *(guardrails or {}),
+        *([covariate] if covariate else []),
+    ]:
         if col not in df.columns:
-            raise ProductionEvalError(f"column {col!r} is not in `df` (it has {', '.join(df.columns)})")
+            raise ProductionEvalError(
+                f"column {col!r} is not in `df` (it has {', '.join(df.columns)})"
+            )
     if not metric_cols:
         raise ProductionEvalError("`metric_cols` is empty: name at least the primary metric")
     counts = {str(k): int(v) for k, v in df[variant_col].cast(pl.String).value_counts().iter_rows()}
@@ -224,8 +252,14 @@ def analyze_experiment(
                 res = chi2_contingency(table)
             else:
                 res = welch_anova(list(arrays.values()))
-            omnibus.append({"metric": m, "test": res.test, "statistic": float(res.statistic),
-                            "p_value": float(res.p_value)})
+            omnibus.append(
+                {
+                    "metric": m,
+                    "test": res.test,
+                    "statistic": float(res.statistic),
+                    "p_value": float(res.p_value),
+                }
+            )
         for n in names:
             if n == control:
                 continue
@@ -248,18 +282,38 @@ def analyze_experiment(
             if n == control:
                 continue
             r = _compare(col, n, arrays[n], arrays[control], binary, alpha, alternative=alt)
-            guard_rows.append({"guardrail": col, "variant": n, "difference": r["difference"],
-                               "p_value": r["p_value"], "passed": r["p_value"] >= alpha})
+            guard_rows.append(
+                {
+                    "guardrail": col,
+                    "variant": n,
+                    "difference": r["difference"],
+                    "p_value": r["p_value"],
+                    "passed": r["p_value"] >= alpha,
+                }
+            )
     winner, reason = _winner(rows, guard_rows, metric_cols[0], alpha, min_uplift, srm_p < srm_alpha)
     return ABResult(
-        control, counts, srm_p, srm_p < srm_alpha, pl.DataFrame(omnibus), pl.DataFrame(rows),
-        pl.DataFrame(guard_rows), pl.DataFrame(bayes), winner, reason, covariate is not None,
+        control,
+        counts,
+        srm_p,
+        srm_p < srm_alpha,
+        pl.DataFrame(omnibus),
+        pl.DataFrame(rows),
+        pl.DataFrame(guard_rows),
+        pl.DataFrame(bayes),
+        winner,
+        reason,
+        covariate is not None,
     )
 
 
 def _winner(
-    rows: list[dict[str, Any]], guards: list[dict[str, Any]], primary: str, alpha: float,
-    min_uplift: float, srm: bool,
+    rows: list[dict[str, Any]],
+    guards: list[dict[str, Any]],
+    primary: str,
+    alpha: float,
+    min_uplift: float,
+    srm: bool,
 ) -> tuple[str | None, str]:
     if srm:
         return None, "sample-ratio mismatch: the traffic split is not the one designed"

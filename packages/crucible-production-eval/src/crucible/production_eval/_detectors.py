@@ -235,12 +235,11 @@ class ADWIN:
 
     def _cut(self, n0: float, n1: float, delta_mean: float) -> bool:
         delta_prime = math.log(2 * math.log(self.width) / self.delta)
-        m_recip = 1.0 / (n0 - self.min_window_length + 1) + 1.0 / (
-            n1 - self.min_window_length + 1
+        m_recip = 1.0 / (n0 - self.min_window_length + 1) + 1.0 / (n1 - self.min_window_length + 1)
+        epsilon = (
+            math.sqrt(2 * m_recip * (self.variance / self.width) * delta_prime)
+            + 2 / 3 * delta_prime * m_recip
         )
-        epsilon = math.sqrt(
-            2 * m_recip * (self.variance / self.width) * delta_prime
-        ) + 2 / 3 * delta_prime * m_recip
         return abs(delta_mean) > epsilon
 
     def _detect(self) -> bool:
@@ -408,4 +407,3 @@ class KSWIN:
         else:
             self.drift_detected = False
         return self.drift_detected
-

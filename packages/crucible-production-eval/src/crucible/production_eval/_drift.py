@@ -90,14 +90,20 @@ def _values(series: pl.Series, name: str, where: str) -> pl.Series:
 
 
 def _column(
-    name: str, ref_s: pl.Series, cur_s: pl.Series, alpha: float, bins: int, psi_threshold: float | None
+    name: str,
+    ref_s: pl.Series,
+    cur_s: pl.Series,
+    alpha: float,
+    bins: int,
+    psi_threshold: float | None,
 ) -> DriftResult:
     ref_s, cur_s = _values(ref_s, name, "reference"), _values(cur_s, name, "current")
     if ref_s.dtype == pl.Boolean:
         r, c = ref_s.cast(pl.Int64), cur_s.cast(pl.Int64)
         res = proportions_ztest([int(c.sum()), int(r.sum())], [c.len(), r.len()])
-        pr = np.array([1 - r.mean(), r.mean()], dtype=float)  # type: ignore[operator]
-        pc = np.array([1 - c.mean(), c.mean()], dtype=float)  # type: ignore[operator]
+        rm, cm = float(r.mean() or 0.0), float(c.mean() or 0.0)  # type: ignore[arg-type]
+        pr = np.array([1 - rm, rm], dtype=float)
+        pc = np.array([1 - cm, cm], dtype=float)
         kind, test, stat, p, wd = "boolean", res.test, res.statistic, res.p_value, math.nan
     elif ref_s.dtype.is_numeric():
         ra, ca = ref_s.cast(pl.Float64).to_numpy(), cur_s.cast(pl.Float64).to_numpy()
@@ -149,7 +155,9 @@ def detect_drift(
     """
     if not 0 < alpha < 1:
         raise ProductionEvalError(f"`alpha` must be in (0, 1), got {alpha!r}")
-    names = columns if columns is not None else [c for c in reference.columns if c in current.columns]
+    names = (
+        columns if columns is not None else [c for c in reference.columns if c in current.columns]
+    )
     out = []
     for name in names:
         for frame, where in ((reference, "reference"), (current, "current")):

@@ -145,8 +145,13 @@ def _plan(
         if r.kind is BoundKind.DIFFERENCE and GATE_METRICS[r.metric][1] == "mean":
             effect = max(abs(r.value), mde) / assumed_sd
             alt = "greater" if r.higher_is_better else "less"
-            res = sample_size("paired-t", effect=effect if alt == "greater" else -effect,
-                              power=power_target, alpha=alpha, alternative=alt)
+            res = sample_size(
+                "paired-t",
+                effect=effect if alt == "greater" else -effect,
+                power=power_target,
+                alpha=alpha,
+                alternative=alt,
+            )
             sizes.append(int(res.n))
     return max(sizes)
 
@@ -218,7 +223,10 @@ async def gate(
     n_looks = looks if sequential else 1
     sizes = sorted({max(2, math.ceil(n_planned * (i + 1) / n_looks)) for i in range(n_looks)})
     root = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="crucible-gate-"))
-    cand_c, base_c = _condition("candidate", candidate, prompt), _condition("baseline", baseline, prompt)
+    cand_c, base_c = (
+        _condition("candidate", candidate, prompt),
+        _condition("baseline", baseline, prompt),
+    )
     spent, results, result = 0.0, [], None
     taken = 0
     for look, size in enumerate(sizes):
@@ -226,7 +234,11 @@ async def gate(
         if remaining is not None and remaining <= 0:
             break
         exp = Experiment(
-            "gate", items[:size], [base_c, cand_c], scorers=list(scorers), seed=seed,
+            "gate",
+            items[:size],
+            [base_c, cand_c],
+            scorers=list(scorers),
+            seed=seed,
             budget=Budget(usd=budget_usd, confirm_above_usd=None),
         )
         result = await run(exp, root, resume=look > 0, force=look > 0)
@@ -242,8 +254,20 @@ async def gate(
     decision, reason = _verdict(results, result, budget_usd)
     items_used = len(paired_values(result.trials, reqs[0].metric)[2]) if result.trials.height else 0
     out = GateDecision(
-        decision, reason, results, n_required, n_planned, items_used, result.trials.height,
-        taken, spent, str(root), alpha, power, correction, sequential,
+        decision,
+        reason,
+        results,
+        n_required,
+        n_planned,
+        items_used,
+        result.trials.height,
+        taken,
+        spent,
+        str(root),
+        alpha,
+        power,
+        correction,
+        sequential,
     )
     (root / "gate.json").write_text(json.dumps(out.to_dict(), indent=2, default=str))
     (root / "gate.md").write_text(out.to_markdown())
@@ -252,20 +276,41 @@ async def gate(
 
 
 def _evaluate(
-    result: RunResult, reqs: list[Requirement], alpha: float, looks: int, sequential: bool,
-    mde: float, seed: int, correction: str,
+    result: RunResult,
+    reqs: list[Requirement],
+    alpha: float,
+    looks: int,
+    sequential: bool,
+    mde: float,
+    seed: int,
+    correction: str,
 ) -> list[RequirementResult]:
     out = []
     for req in reqs:
         cand, base, _ = paired_values(result.trials, req.metric)
         if cand.size < 2:
-            out.append(RequirementResult(req.text, req.metric, Status.UNDECIDED,
-                                         f"{cand.size} paired values: too few to test",
-                                         math.nan, math.nan, math.nan, math.nan, math.nan,
-                                         math.nan, int(cand.size), "none"))
+            out.append(
+                RequirementResult(
+                    req.text,
+                    req.metric,
+                    Status.UNDECIDED,
+                    f"{cand.size} paired values: too few to test",
+                    math.nan,
+                    math.nan,
+                    math.nan,
+                    math.nan,
+                    math.nan,
+                    math.nan,
+                    int(cand.size),
+                    "none",
+                )
+            )
             continue
-        out.append(test_requirement(req, cand, base, alpha=alpha, looks=looks,
-                                    sequential=sequential, mde=mde, seed=seed))
+        out.append(
+            test_requirement(
+                req, cand, base, alpha=alpha, looks=looks, sequential=sequential, mde=mde, seed=seed
+            )
+        )
     ps = [r.p_value for r in out]
     if all(math.isfinite(p) for p in ps) and len(ps) > 1:
         adj = adjust(ps, method=correction).adjusted

@@ -20,11 +20,18 @@ def _num(value: Any) -> str:
 def _rows(data: dict[str, Any]) -> list[list[str]]:
     rows = []
     for r in data["requirements"]:
-        rows.append([
-            r["requirement"], r["status"], _num(r["estimate"]),
-            f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]", _num(r["p_value"]),
-            _num(r["adjusted_p_value"]), _num(r["power"]), str(r["n"]),
-        ])
+        rows.append(
+            [
+                r["requirement"],
+                r["status"],
+                _num(r["estimate"]),
+                f"[{_num(r['ci_low'])}, {_num(r['ci_high'])}]",
+                _num(r["p_value"]),
+                _num(r["adjusted_p_value"]),
+                _num(r["power"]),
+                str(r["n"]),
+            ]
+        )
     return rows
 
 
@@ -47,7 +54,9 @@ def render_markdown(data: dict[str, Any]) -> str:
     lines.append("|" + "---|" * len(_COLUMNS))
     lines += ["| " + " | ".join(row) + " |" for row in _rows(data)]
     lines += ["", "## Reasons", ""]
-    lines += [f"- `{r['requirement']}`: {r['reason']} ({r['method']})" for r in data["requirements"]]
+    lines += [
+        f"- `{r['requirement']}`: {r['reason']} ({r['method']})" for r in data["requirements"]
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -57,9 +66,7 @@ def render_html(data: dict[str, Any]) -> str:
         "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
         for row in _rows(data)
     )
-    summary = "".join(
-        f"<p>{html.escape(s).replace('**', '')}</p>" for s in _summary(data)
-    )
+    summary = "".join(f"<p>{html.escape(s).replace('**', '')}</p>" for s in _summary(data))
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>Deployment gate</title></head>"
         f"<body><h1>Deployment gate</h1>{summary}<table><thead><tr>{head}</tr></thead>"

@@ -70,9 +70,15 @@ def _decide(req: Requirement, lo: float, hi: float, bound: float) -> tuple[str, 
     good_side = lo > bound if req.higher_is_better else hi < bound
     bad_side = hi < bound if req.higher_is_better else lo > bound
     if good_side:
-        return Status.PASS, f"interval [{lo:.4g}, {hi:.4g}] is entirely on the good side of {bound:.4g}"
+        return (
+            Status.PASS,
+            f"interval [{lo:.4g}, {hi:.4g}] is entirely on the good side of {bound:.4g}",
+        )
     if bad_side:
-        return Status.FAIL, f"interval [{lo:.4g}, {hi:.4g}] is entirely on the bad side of {bound:.4g}"
+        return (
+            Status.FAIL,
+            f"interval [{lo:.4g}, {hi:.4g}] is entirely on the bad side of {bound:.4g}",
+        )
     return Status.UNDECIDED, f"interval [{lo:.4g}, {hi:.4g}] still contains {bound:.4g}"
 
 
@@ -102,7 +108,9 @@ def test_requirement(
                 cs = confidence_sequence(cand, base, bounds=(0, 1), confidence=1 - 2 * alpha)
             else:
                 sd = float(d.std(ddof=1)) if n > 1 and d.std() > 0 else 1.0
-                cs = confidence_sequence(d, method="normal-mixture", sigma=sd, confidence=1 - 2 * alpha)
+                cs = confidence_sequence(
+                    d, method="normal-mixture", sigma=sd, confidence=1 - 2 * alpha
+                )
             lo, hi, method = cs.ci_low, cs.ci_high, f"anytime-valid CS ({cs.method})"
         else:
             t2 = _safe_ttest(d, bound, "two-sided", 1 - 2 * alpha)
@@ -111,13 +119,20 @@ def test_requirement(
         sd = float(d.std(ddof=1)) if n > 1 else math.nan
         if n > 2 and sd > 0:
             effect = max(abs(bound), mde) / sd
-            pw = power("paired-t", effect=effect if alt == "greater" else -effect, n=n,
-                       alpha=alpha, alternative=alt).power
+            pw = power(
+                "paired-t",
+                effect=effect if alt == "greater" else -effect,
+                n=n,
+                alpha=alpha,
+                alternative=alt,
+            ).power
     elif req.kind is BoundKind.ABSOLUTE and statistic == "mean":
         bound, est = req.value, float(cand.mean())
         if column in _BOUNDED and np.isin(cand, (0.0, 1.0)).all():
             k = int(cand.sum())
-            p = float(stats.binomtest(k, n, min(max(bound, 1e-12), 1 - 1e-12), alternative=alt).pvalue)
+            p = float(
+                stats.binomtest(k, n, min(max(bound, 1e-12), 1 - 1e-12), alternative=alt).pvalue
+            )
             if sequential:
                 cs = confidence_sequence(cand, bounds=(0, 1), confidence=1 - 2 * alpha)
                 lo, hi, method = cs.ci_low, cs.ci_high, f"anytime-valid CS ({cs.method})"
@@ -134,14 +149,16 @@ def test_requirement(
             bound = req.value
 
             def fn(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
-                return _stat(statistic, a, axis) / np.maximum(_stat(statistic, b, axis), 1e-12)
+                return np.asarray(
+                    _stat(statistic, a, axis) / np.maximum(_stat(statistic, b, axis), 1e-12)
+                )
 
             est = float(fn(cand, base))
         elif req.kind is BoundKind.DIFFERENCE:
             bound = req.value
 
             def fn(a: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
-                return _stat(statistic, a, axis) - _stat(statistic, b, axis)
+                return np.asarray(_stat(statistic, a, axis) - _stat(statistic, b, axis))
 
             est = float(fn(cand, base))
         else:
@@ -151,8 +168,16 @@ def test_requirement(
                 return _stat(statistic, a, axis)
 
             est = float(fn(cand, base))
-        ci = bootstrap_ci(cand, base, statistic=fn, paired=True, method="percentile",
-                          confidence=1 - 2 * look_alpha, n_boot=_N_BOOT, seed=rng_seed)
+        ci = bootstrap_ci(
+            cand,
+            base,
+            statistic=fn,
+            paired=True,
+            method="percentile",
+            confidence=1 - 2 * look_alpha,
+            n_boot=_N_BOOT,
+            seed=rng_seed,
+        )
         lo, hi = float(ci.ci_low), float(ci.ci_high)
         rng = np.random.default_rng(rng_seed)
         idx = rng.integers(0, n, size=(_N_BOOT, n))
@@ -161,11 +186,25 @@ def test_requirement(
         p = float((null_side.sum() + 1) / (_N_BOOT + 1))
         method = "paired percentile bootstrap" + (f" (alpha / {looks} looks)" if sequential else "")
     status, reason = _decide(req, lo, hi, bound)
-    return RequirementResult(req.text, req.metric, status, reason, est, float(lo), float(hi),
-                             float(p), float(p), float(pw), n, method)
+    return RequirementResult(
+        req.text,
+        req.metric,
+        status,
+        reason,
+        est,
+        float(lo),
+        float(hi),
+        float(p),
+        float(p),
+        float(pw),
+        n,
+        method,
+    )
 
 
-def _safe_ttest(d: np.ndarray, mu: float, alt: str, confidence: float) -> tuple[float, float, float]:
+def _safe_ttest(
+    d: np.ndarray, mu: float, alt: str, confidence: float
+) -> tuple[float, float, float]:
     if d.size < 2 or float(np.ptp(d)) == 0.0:
         # Every difference equal: no spread, the interval is the value itself.
         value = float(d.mean()) if d.size else math.nan

@@ -23,7 +23,7 @@ import polars as pl
 
 from crucible.production_eval._errors import EventError, ProductionEvalError
 from crucible.production_eval._signals import VALUE_EXPRESSIONS, Signal, get_signal, signal_values
-from crucible.production_eval._window_test import WindowEvidence, compare_window
+from crucible.production_eval._window_test import compare_window
 
 __all__ = ["Alert", "IngestReport", "Monitor", "parse_window", "read_events"]
 
@@ -307,7 +307,8 @@ class Monitor:
         return rows[0] if rows else None
 
     def _frame(self, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
-        return self.con.sql(sql, params=params or []).pl()
+        frame: pl.DataFrame = self.con.sql(sql, params=params or []).pl()
+        return frame
 
     def window_values(self, win: int) -> pl.DataFrame:
         """The per-event values of window ``win`` (index of the window since the epoch), by time."""
@@ -315,7 +316,9 @@ class Monitor:
 
     def _window_values(self, win: int) -> pl.DataFrame:
         cols = ", ".join(_VALUE_COLS)
-        return self._frame(f"SELECT {cols} FROM events WHERE win = ? ORDER BY time, event_id", [win])
+        return self._frame(
+            f"SELECT {cols} FROM events WHERE win = ? ORDER BY time, event_id", [win]
+        )
 
     def _evaluate_window(self, win: int) -> list[Alert]:
         start = datetime.fromtimestamp(win * self.window_s, UTC)
@@ -331,13 +334,29 @@ class Monitor:
                 )
                 continue
             ev = compare_window(
-                sig, self.baseline[sig.name], vals, alpha=self.alpha,
-                min_effect=self.min_effect.get(sig.name, 0.0), seed=self.seed + win,
+                sig,
+                self.baseline[sig.name],
+                vals,
+                alpha=self.alpha,
+                min_effect=self.min_effect.get(sig.name, 0.0),
+                seed=self.seed + win,
             )
             self._all(
                 "INSERT INTO windows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
-                [win, sig.name, start, ev.n, ev.test, ev.estimate, ev.baseline, ev.difference,
-                 ev.ci_low, ev.ci_high, ev.p_value, ev.violated],
+                [
+                    win,
+                    sig.name,
+                    start,
+                    ev.n,
+                    ev.test,
+                    ev.estimate,
+                    ev.baseline,
+                    ev.difference,
+                    ev.ci_low,
+                    ev.ci_high,
+                    ev.p_value,
+                    ev.violated,
+                ],
             )
             alerts.extend(self._check_run(sig, win, start))
             alerts.extend(self._feed_detector(sig, vals, win, start))
@@ -364,8 +383,16 @@ class Monitor:
             f"{latest['estimate']:.4g} vs baseline {latest['baseline']:.4g} "
             f"(p = {latest['p_value']:.2g}, {latest['test']})"
         )
-        return [self._record(sig.name, "degradation", start, self.alpha**self.consecutive,
-                             message, evidence.to_dicts())]
+        return [
+            self._record(
+                sig.name,
+                "degradation",
+                start,
+                self.alpha**self.consecutive,
+                message,
+                evidence.to_dicts(),
+            )
+        ]
 
     def _feed_detector(
         self, sig: Signal, vals: np.ndarray, win: int, start: datetime, *, silent: bool = False
@@ -388,19 +415,33 @@ class Monitor:
             data = self._window_values(int(win))
             for sig in self.signals:
                 vals = data[sig.column].drop_nulls().to_numpy().astype(float)
-                self._feed_detector(sig, vals[np.isfinite(vals)], int(win), datetime.now(UTC),
-                                    silent=True)
+                self._feed_detector(
+                    sig, vals[np.isfinite(vals)], int(win), datetime.now(UTC), silent=True
+                )
 
     def _record(
-        self, metric: str, kind: str, start: datetime, rate: float, message: str,
+        self,
+        metric: str,
+        kind: str,
+        start: datetime,
+        rate: float,
+        message: str,
         evidence: list[dict[str, Any]],
     ) -> Alert:
         alert_id = f"{kind}:{metric}:{start.isoformat()}"
         alert = Alert(alert_id, metric, kind, start, self.consecutive, rate, message, evidence)
         self._all(
             "INSERT OR IGNORE INTO alerts VALUES (?,?,?,?,?,?,?,?)",
-            [alert_id, metric, kind, start, self.consecutive, rate, message,
-             json.dumps(evidence, default=str)],
+            [
+                alert_id,
+                metric,
+                kind,
+                start,
+                self.consecutive,
+                rate,
+                message,
+                json.dumps(evidence, default=str),
+            ],
         )
         return alert
 

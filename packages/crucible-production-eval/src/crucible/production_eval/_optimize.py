@@ -81,15 +81,21 @@ class OptimizationResult:
 def default_build(config: Mapping[str, Any], name: str) -> Condition:
     """A :class:`Condition` from a configuration: ``model``, ``prompt`` and the rest as params."""
     params = {k: v for k, v in config.items() if k not in ("model", "prompt")}
-    return Condition(name, config.get("model", "sim:model-a"),
-                     prompt=config.get("prompt", "{input}"), params=params)
+    return Condition(
+        name,
+        config.get("model", "sim:model-a"),
+        prompt=config.get("prompt", "{input}"),
+        params=params,
+    )
 
 
 def _suggest(trial: optuna.Trial, space: Space) -> dict[str, Any]:
     config: dict[str, Any] = {}
     for name, spec in space.items():
-        if isinstance(spec, tuple) and len(spec) == 2 and all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in spec
+        if (
+            isinstance(spec, tuple)
+            and len(spec) == 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in spec)
         ):
             lo, hi = spec
             if isinstance(lo, int) and isinstance(hi, int):
@@ -115,15 +121,30 @@ def _values(trials: pl.DataFrame, objective: str) -> np.ndarray:
     return frame[column].fill_null(0.0).to_numpy().astype(float)
 
 
-async def _evaluate(cond: Condition, items: list[Item], root: Path, seed: int,
-                    scorers: Sequence[Any], chunks: int,
-                    on_chunk: Callable[[pl.DataFrame], bool] | None) -> tuple[pl.DataFrame, float]:
+async def _evaluate(
+    cond: Condition,
+    items: list[Item],
+    root: Path,
+    seed: int,
+    scorers: Sequence[Any],
+    chunks: int,
+    on_chunk: Callable[[pl.DataFrame], bool] | None,
+    limit_usd: float | None = None,
+) -> tuple[pl.DataFrame, float]:
     result = None
     sizes = sorted({max(1, math.ceil(len(items) * (i + 1) / chunks)) for i in range(chunks)})
     for i, size in enumerate(sizes):
-        exp = Experiment("optimize", items[:size], [cond], scorers=list(scorers), seed=seed,
-                         budget=Budget(confirm_above_usd=None))
+        exp = Experiment(
+            "optimize",
+            items[:size],
+            [cond],
+            scorers=list(scorers),
+            seed=seed,
+            budget=Budget(usd=limit_usd, confirm_above_usd=None),
+        )
         result = await run(exp, root, resume=i > 0, force=i > 0, telemetry=False)
+        if result.status.value == "partial":
+            break
         if on_chunk is not None and on_chunk(result.trials) and size < len(items):
             break
     assert result is not None
@@ -150,6 +171,9 @@ async def optimize(
     confirm_top: int = 3,
     alpha: float = 0.05,
     run_dir: str | os.PathLike[str] | None = None,
+    cost_ceiling: float | None = None,
+    projection_configs: Sequence[Mapping[str, Any]] = (),
+    cost_per_item_usd: float | None = None,
 ) -> OptimizationResult:
     """Search ``space`` for the configuration that is best on ``objective``; confirm it.
 
@@ -163,6 +187,11 @@ async def optimize(
             holdout confirmation) must fit, and no trial starts once the spend would pass it.
         baseline: the configuration the winner must beat on the holdout (default: the first
             choice of every dimension).
+        cost_ceiling: dollars per query; a trial above it scores as failing on the objective.
+        projection_configs: configurations to project the cost with (default: the baseline
+            and each ``model`` choice); the dearest one is assumed for every trial.
+        cost_per_item_usd: a known upper bound of the cost per item, used instead of the
+            harness estimate (for pipelines the estimate cannot price).
 
     Raises:
         GateBudgetError: ``budget_usd`` <= 0, or the projection exceeds it (the message gives
@@ -183,22 +212,24 @@ async def optimize(
     dirs = list(directions) if directions is not None else [_OBJECTIVES[o] for o in objectives]
     items = list(dataset)
     order = np.random.default_rng(seed).permutation(len(items))
-    n_hold = max(2, int(round(len(items) * holdout)))
+    n_hold = max(2, round(len(items) * holdout))
     if len(items) - n_hold < 2:
         raise ProductionEvalError(f"`dataset` has {len(items)} items: too few to split")
     hold = [items[i] for i in order[:n_hold]]
     search = [items[i] for i in order[n_hold:]]
-    base_cfg = dict(baseline) if baseline is not None else {
-        k: (v[0] if not isinstance(v, tuple) else v[0]) for k, v in space.items()
-    }
+    base_cfg = dict(baseline) if baseline is not None else {k: v[0] for k, v in space.items()}
     # Project with the dearest model choice so the projection is an upper bound.
-    probes = [base_cfg] + [
-        {**base_cfg, "model": m} for m in (space.get("model") or []) if not isinstance(space.get("model"), tuple)
+    probes = [base_cfg, *[dict(c) for c in projection_configs]] + [
+        {**base_cfg, "model": m}
+        for m in (space.get("model") or [])
+        if not isinstance(space.get("model"), tuple)
     ]
     per_trial = 0.0
     for i, cfg in enumerate(probes):
         probe = Experiment("projection", search, [build(cfg, f"probe{i}")], scorers=list(scorers))
         per_trial = max(per_trial, (await estimate_async(probe)).cost_usd or 0.0)
+    if cost_per_item_usd is not None:
+        per_trial = max(per_trial, cost_per_item_usd * len(search))
     per_hold = per_trial * len(hold) / len(search)
     projected = per_trial * n_trials + per_hold * (min(confirm_top, n_trials) + 1)
     if projected > budget_usd:
@@ -209,12 +240,17 @@ async def optimize(
         )
     root = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="crucible-opt-"))
     multi = len(objectives) > 1
-    algo = optuna.samplers.NSGAIISampler(seed=seed) if multi or sampler == "nsga2" else (
-        optuna.samplers.TPESampler(seed=seed) if sampler == "tpe"
-        else optuna.samplers.RandomSampler(seed=seed)
+    algo = (
+        optuna.samplers.NSGAIISampler(seed=seed)
+        if multi or sampler == "nsga2"
+        else (
+            optuna.samplers.TPESampler(seed=seed)
+            if sampler == "tpe"
+            else optuna.samplers.RandomSampler(seed=seed)
+        )
     )
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(directions=dirs, sampler=algo)
+    study = optuna.create_study(directions=dirs, sampler=algo)  # type: ignore[arg-type]
     spent = 0.0
     best_scores: dict[str, float] = {}
     rows: list[dict[str, Any]] = []
@@ -225,7 +261,7 @@ async def optimize(
         config = _suggest(trial, space)
         pruned = False
 
-        def check(trials: pl.DataFrame) -> bool:
+        def check(trials: pl.DataFrame, best_scores: dict[str, float] = best_scores) -> bool:
             nonlocal pruned
             if multi or prune != "paired" or not best_scores:
                 return False
@@ -242,10 +278,24 @@ async def optimize(
             pruned = p < prune_alpha
             return pruned
 
-        trials, cost = await _evaluate(build(config, f"t{number}"), search, root / f"trial-{number}",
-                                       seed, scorers, chunks, check)
+        trials, cost = await _evaluate(
+            build(config, f"t{number}"),
+            search,
+            root / f"trial-{number}",
+            seed,
+            scorers,
+            chunks,
+            check,
+            budget_usd - spent,
+        )
         spent += cost
+        per_trial = max(per_trial, cost)
         vals = [float(_values(trials, o).mean()) for o in objectives]
+        over = (
+            cost_ceiling is not None and trials.height > 0 and cost / trials.height > cost_ceiling
+        )
+        if over:
+            vals = [-math.inf if d == "maximize" else math.inf for d in dirs]
         if pruned:
             study.tell(trial, state=optuna.trial.TrialState.PRUNED)
         else:
@@ -254,46 +304,97 @@ async def optimize(
                 best = study.best_trial
                 if best.number == trial.number:
                     t = trials.sort("item_id")
-                    best_scores = dict(zip(t["item_id"].to_list(), _values(t, objectives[0]), strict=True))
-        rows.append({"number": number, "state": "pruned" if pruned else "complete",
-                     "config": repr(config), "items": trials.height, "cost_usd": cost,
-                     **{o: v for o, v in zip(objectives, vals, strict=True)}})
+                    best_scores = dict(
+                        zip(t["item_id"].to_list(), _values(t, objectives[0]), strict=True)
+                    )
+        state = "pruned" if pruned else ("over cost ceiling" if over else "complete")
+        rows.append(
+            {
+                "number": number,
+                "state": state,
+                "config": repr(config),
+                "items": trials.height,
+                "cost_usd": cost,
+                **{o: v for o, v in zip(objectives, vals, strict=True)},
+            }
+        )
     table = pl.DataFrame(rows)
-    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    done = [
+        t
+        for t in study.trials
+        if t.state == optuna.trial.TrialState.COMPLETE and all(math.isfinite(v) for v in t.values)
+    ]
     if not done:
-        return OptimizationResult(None, [], table, pl.DataFrame(), projected, spent,
-                                  len(search), len(hold), "no trial completed within the budget")
+        return OptimizationResult(
+            None,
+            [],
+            table,
+            pl.DataFrame(),
+            projected,
+            spent,
+            len(search),
+            len(hold),
+            "no trial completed within the budget",
+        )
     ranked = sorted(done, key=lambda t: t.values[0], reverse=dirs[0] == "maximize")
     top = ranked[: max(1, confirm_top)]
-    base_trials, base_cost = await _evaluate(build(base_cfg, "baseline"), hold,
-                                             root / "holdout-baseline", seed, scorers, 1, None)
+    base_trials, base_cost = await _evaluate(
+        build(base_cfg, "baseline"), hold, root / "holdout-baseline", seed, scorers, 1, None
+    )
     spent += base_cost
     base_v = _values(base_trials, objectives[0])
     conf: list[dict[str, Any]] = []
-    for t in top:
-        cfg = {k: v for k, v in t.params.items()}
-        tr, c = await _evaluate(build(cfg, "candidate"), hold, root / f"holdout-{t.number}",
-                                seed, scorers, 1, None)
+    for ft in top:
+        cfg = dict(ft.params)
+        tr, c = await _evaluate(
+            build(cfg, "candidate"), hold, root / f"holdout-{ft.number}", seed, scorers, 1, None
+        )
         spent += c
         v = _values(tr, objectives[0])
         alt = "greater" if dirs[0] == "maximize" else "less"
         d = v - base_v
-        p = 1.0 if np.ptp(d) == 0 and d.mean() == 0 else ttest(v, base_v, paired=True, alternative=alt).p_value
-        conf.append({"trial": t.number, "config": repr(cfg), "difference": float(d.mean()),
-                     "p_value": float(p), "cost_usd": c})
+        p = (
+            1.0
+            if np.ptp(d) == 0 and d.mean() == 0
+            else ttest(v, base_v, paired=True, alternative=alt).p_value
+        )
+        conf.append(
+            {
+                "trial": ft.number,
+                "config": repr(cfg),
+                "difference": float(d.mean()),
+                "p_value": float(p),
+                "cost_usd": c,
+            }
+        )
     adj = adjust([r["p_value"] for r in conf], method="holm", alpha=alpha).adjusted
     for r, a in zip(conf, adj, strict=True):
         r["p_adjusted"] = float(a)
-    confirmed = [(r, t) for r, t in zip(conf, top, strict=True) if r["p_adjusted"] < alpha]
+    confirmed = [(r, ft) for r, ft in zip(conf, top, strict=True) if r["p_adjusted"] < alpha]
     if not confirmed:
-        return OptimizationResult(None, [], table, pl.DataFrame(conf), projected, spent,
-                                  len(search), len(hold),
-                                  "no searched configuration beat the baseline on the holdout "
-                                  "after Holm's correction")
-    win_row, win = max(confirmed, key=lambda rt: rt[0]["difference"] * (1 if dirs[0] == "maximize" else -1))
+        return OptimizationResult(
+            None,
+            [],
+            table,
+            pl.DataFrame(conf),
+            projected,
+            spent,
+            len(search),
+            len(hold),
+            "no searched configuration beat the baseline on the holdout after Holm's correction",
+        )
+    win_row, win_trial = max(
+        confirmed, key=lambda rt: rt[0]["difference"] * (1 if dirs[0] == "maximize" else -1)
+    )
     return OptimizationResult(
-        dict(win.params), list(win.values), table, pl.DataFrame(conf), projected, spent,
-        len(search), len(hold),
-        f"trial {win.number} beats the baseline on {len(hold)} held-out items by "
+        dict(win_trial.params),
+        list(win_trial.values),
+        table,
+        pl.DataFrame(conf),
+        projected,
+        spent,
+        len(search),
+        len(hold),
+        f"trial {win_trial.number} beats the baseline on {len(hold)} held-out items by "
         f"{win_row['difference']:+.4g} (Holm-adjusted p = {win_row['p_adjusted']:.3g})",
     )

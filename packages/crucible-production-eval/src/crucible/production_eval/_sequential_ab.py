@@ -60,8 +60,16 @@ def sequential_ab(
     if kind == "proportion":
         test = msprt(t, c, tau=tau, alpha=alpha)
         cs = confidence_sequence(t, c, bounds=(0, 1), confidence=1 - alpha)
-        return SequentialAB("mSPRT", test.estimate, cs.ci_low, cs.ci_high, test.p_value,
-                            test.reject, test.stopped_at, n)
+        return SequentialAB(
+            "mSPRT",
+            test.estimate,
+            cs.ci_low,
+            cs.ci_high,
+            test.p_value,
+            test.reject,
+            test.stopped_at,
+            n,
+        )
     if kind == "mean":
         if bounds is None:
             sd = float(np.std(t - c, ddof=1)) or 1.0
@@ -69,8 +77,16 @@ def sequential_ab(
         else:
             cs = confidence_sequence(t, c, bounds=bounds, confidence=1 - alpha)
         first = cs.first_excluding(0.0)
-        return SequentialAB(f"confidence sequence ({cs.method})", cs.estimate, cs.ci_low,
-                            cs.ci_high, float("nan"), bool(first), first, n)
+        return SequentialAB(
+            f"confidence sequence ({cs.method})",
+            cs.estimate,
+            cs.ci_low,
+            cs.ci_high,
+            float("nan"),
+            bool(first),
+            first,
+            n,
+        )
     raise ProductionEvalError(f"`kind` must be 'proportion' or 'mean', got {kind!r}")
 
 
@@ -97,8 +113,13 @@ class PeekingSimulation:
 
 
 def peeking_simulation(
-    *, n_sims: int = 200, n: int = 1000, p: float = 0.2, peek_every: int = 10,
-    alpha: float = 0.05, seed: int = 0,
+    *,
+    n_sims: int = 200,
+    n: int = 1000,
+    p: float = 0.2,
+    peek_every: int = 10,
+    alpha: float = 0.05,
+    seed: int = 0,
 ) -> PeekingSimulation:
     """Simulate A/A tests peeked at every ``peek_every`` pairs; stop at the first rejection.
 

@@ -137,9 +137,7 @@ class TriggerPolicy:
         fired: list[TriggerEvent] = []
         for win in wins:
             fired.extend(self._window(monitor, win))
-            con.execute(
-                "INSERT OR REPLACE INTO trigger_state VALUES ('last', ?)", [win]
-            ).fetchall()
+            con.execute("INSERT OR REPLACE INTO trigger_state VALUES ('last', ?)", [win]).fetchall()
         return fired
 
     def _window(self, monitor: Monitor, win: int) -> list[TriggerEvent]:
@@ -153,70 +151,137 @@ class TriggerPolicy:
                 [start],
             ).fetchall()
             for metric, message, rate in alerts:
-                out.append(self._event(TriggerKind.DEGRADATION, metric, win, start, message,
-                                       {"false_alarm_rate": rate}))
+                out.append(
+                    self._event(
+                        TriggerKind.DEGRADATION,
+                        metric,
+                        win,
+                        start,
+                        message,
+                        {"false_alarm_rate": rate},
+                    )
+                )
         if self.reference is not None:
             cur = values["input_tokens"].drop_nulls()
             if cur.len() >= 2:
                 res = detect_drift(
-                    pl.DataFrame({"input_tokens": self.reference}), pl.DataFrame({"input_tokens": cur}),
-                    alpha=self.drift_alpha, psi_threshold=self.psi_threshold,
+                    pl.DataFrame({"input_tokens": self.reference}),
+                    pl.DataFrame({"input_tokens": cur}),
+                    alpha=self.drift_alpha,
+                    psi_threshold=self.psi_threshold,
                 )[0]
                 if res.drift:
-                    out.append(self._event(TriggerKind.DATA_DRIFT, "input_length", win, start,
-                                           str(res), res.to_dict()))
+                    out.append(
+                        self._event(
+                            TriggerKind.DATA_DRIFT,
+                            "input_length",
+                            win,
+                            start,
+                            str(res),
+                            res.to_dict(),
+                        )
+                    )
         if self.concept is not None:
             scores = values["score"].drop_nulls().to_numpy()
             hits = [i for i, s in enumerate(scores) if self.concept.update(1.0 - float(s))]
             if hits:
-                out.append(self._event(
-                    TriggerKind.CONCEPT_DRIFT, "error_stream", win, start,
-                    f"Page-Hinkley detected a change in the error stream ({len(hits)} alarms)",
-                    {"positions": hits, "false_alarm_rate": self.concept_rate,
-                     "threshold": self.concept.threshold},
-                ))
+                out.append(
+                    self._event(
+                        TriggerKind.CONCEPT_DRIFT,
+                        "error_stream",
+                        win,
+                        start,
+                        f"Page-Hinkley detected a change in the error stream ({len(hits)} alarms)",
+                        {
+                            "positions": hits,
+                            "false_alarm_rate": self.concept_rate,
+                            "threshold": self.concept.threshold,
+                        },
+                    )
+                )
         n = values.height
-        cost = values["cost_usd"].drop_nulls()
-        if self.max_cost is not None and cost.len() and float(cost.mean()) > self.max_cost:  # type: ignore[arg-type]
-            out.append(self._event(TriggerKind.COST, "cost_per_request", win, start,
-                                   f"cost per request {float(cost.mean()):.4g} > {self.max_cost:g}",  # type: ignore[arg-type]
-                                   {"cost_per_request": float(cost.mean()), "n": n}))  # type: ignore[arg-type]
+        costs = values["cost_usd"].drop_nulls().to_numpy()
+        mean_cost = float(costs.mean()) if costs.size else 0.0
+        if self.max_cost is not None and costs.size and mean_cost > self.max_cost:
+            out.append(
+                self._event(
+                    TriggerKind.COST,
+                    "cost_per_request",
+                    win,
+                    start,
+                    f"cost per request {mean_cost:.4g} > {self.max_cost:g}",
+                    {"cost_per_request": mean_cost, "n": n},
+                )
+            )
         if (self.min_volume is not None and n < self.min_volume) or (
             self.max_volume is not None and n > self.max_volume
         ):
-            out.append(self._event(TriggerKind.VOLUME, "events", win, start,
-                                   f"{n} events in the window (bounds {self.min_volume}, {self.max_volume})",
-                                   {"n": n}))
+            out.append(
+                self._event(
+                    TriggerKind.VOLUME,
+                    "events",
+                    win,
+                    start,
+                    f"{n} events in the window (bounds {self.min_volume}, {self.max_volume})",
+                    {"n": n},
+                )
+            )
         if self.every is not None and (win + 1) % self.every == 0:
-            out.append(self._event(TriggerKind.SCHEDULE, "schedule", win, start,
-                                   f"scheduled every {self.every} windows", {}))
+            out.append(
+                self._event(
+                    TriggerKind.SCHEDULE,
+                    "schedule",
+                    win,
+                    start,
+                    f"scheduled every {self.every} windows",
+                    {},
+                )
+            )
         for event in out:
             self._fire(monitor, event)
         return out
 
-    def _event(self, kind: TriggerKind, metric: str, win: int, start: datetime, message: str,
-               evidence: dict[str, Any]) -> TriggerEvent:
-        return TriggerEvent(f"{kind.value}:{metric}:{win}", kind, metric, win, start, message,
-                            evidence)
+    def _event(
+        self,
+        kind: TriggerKind,
+        metric: str,
+        win: int,
+        start: datetime,
+        message: str,
+        evidence: dict[str, Any],
+    ) -> TriggerEvent:
+        return TriggerEvent(
+            f"{kind.value}:{metric}:{win}", kind, metric, win, start, message, evidence
+        )
 
     def _fire(self, monitor: Monitor, event: TriggerEvent) -> None:
         payload = json.dumps(event.to_dict(), default=str)
         monitor.con.execute(
             "INSERT OR IGNORE INTO triggers VALUES (?,?,?,?,?,?,?)",
-            [event.trigger_id, event.kind.value, event.metric, event.window, event.window_start,
-             event.message, json.dumps(event.evidence, default=str)],
+            [
+                event.trigger_id,
+                event.kind.value,
+                event.metric,
+                event.window,
+                event.window_start,
+                event.message,
+                json.dumps(event.evidence, default=str),
+            ],
         ).fetchall()
         with _tracer.start_as_current_span("crucible.trigger") as span:
-            span.add_event("crucible.trigger", {
-                "crucible.trigger.kind": event.kind.value,
-                "crucible.trigger.metric": event.metric,
-                "crucible.trigger.window_start": event.window_start.isoformat(),
-                "crucible.trigger.message": event.message,
-            })
+            span.add_event(
+                "crucible.trigger",
+                {
+                    "crucible.trigger.kind": event.kind.value,
+                    "crucible.trigger.metric": event.metric,
+                    "crucible.trigger.window_start": event.window_start.isoformat(),
+                    "crucible.trigger.message": event.message,
+                },
+            )
         if self.on_fire is not None:
             self.on_fire(event)
         if self.command is not None:
             import os
 
             env = {**os.environ, "CRUCIBLE_TRIGGER": payload}
-            subprocess.run(self.command, env=env, check=False)  # noqa: S603 (the user's command)
+            subprocess.run(self.command, env=env, check=False)

@@ -77,17 +77,36 @@ def compare_window(
         est, base = float(np.quantile(window, q)), float(np.quantile(baseline, q))
         stat = _quantile_diff(q)
         ci = bootstrap_ci(
-            window, baseline, statistic=stat, method="percentile", confidence=1 - 2 * alpha,
-            n_boot=2000, seed=seed,
+            window,
+            baseline,
+            statistic=stat,
+            method="percentile",
+            confidence=1 - 2 * alpha,
+            n_boot=2000,
+            seed=seed,
         )
         rng = np.random.default_rng(seed)
         wb = rng.choice(window, size=(2000, n), replace=True)
         bb = rng.choice(baseline, size=(2000, baseline.size), replace=True)
         diffs = stat(wb, bb, axis=1)
         good = (diffs <= 0).mean() if signal.higher_is_worse else (diffs >= 0).mean()
-        test, p, lo, hi = f"bootstrap q{q:g} difference", float(max(good, 1 / 2001)), ci.ci_low, ci.ci_high
+        test, p, lo, hi = (
+            f"bootstrap q{q:g} difference",
+            float(max(good, 1 / 2001)),
+            ci.ci_low,
+            ci.ci_high,
+        )
     diff = est - base
     practical = diff > min_effect if signal.higher_is_worse else diff < -min_effect
     return WindowEvidence(
-        signal.name, test, n, est, base, diff, float(lo), float(hi), float(p), bool(p < alpha and practical)
+        signal.name,
+        test,
+        n,
+        est,
+        base,
+        diff,
+        float(lo),
+        float(hi),
+        float(p),
+        bool(p < alpha and practical),
     )
