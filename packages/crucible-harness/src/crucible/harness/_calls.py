@@ -7,6 +7,7 @@ import json
 import math
 import random
 import time
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -42,23 +43,35 @@ _DEFAULT_OUTPUT_TOKENS = 256
 def consensus_of(completion: Completion) -> tuple[float, int, str] | None:
     """(agreement, members, votes as JSON) when the completion came from a vote.
 
-    Detected by shape, not type: a ``raw`` mapping with ``votes`` (answer -> count) and
-    ``members`` (a count or a list), as ensembles report them. Agreement is the winning
-    answer's share of the members.
+    Detected by shape, not type: ``raw`` (a mapping or an object) with ``votes`` — member ->
+    answer, or answer -> count — and ``members`` (a count or a sequence), as ensembles report
+    them. Agreement is the most common answer's share of the members.
     """
     raw = completion.raw
-    if not isinstance(raw, Mapping):
+    if raw is None:
         return None
-    votes = raw.get("votes")
-    members = raw.get("members")
-    if not isinstance(votes, Mapping) or not votes:
+    if isinstance(raw, Mapping):
+        votes, members = raw.get("votes"), raw.get("members")
+    else:
+        votes, members = getattr(raw, "votes", None), getattr(raw, "members", None)
+    if not isinstance(votes, Mapping) or not votes or members is None:
         return None
-    counts = [float(v) for v in votes.values() if isinstance(v, int | float)]
+    values = list(votes.values())
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        counts = {str(k): float(v) for k, v in votes.items()}
+    else:
+        counts = dict(Counter(str(v) for v in values if v is not None))
     if not counts:
         return None
-    n = len(members) if isinstance(members, list | tuple) else members
-    total = int(n) if isinstance(n, int | float) and n > 0 else int(sum(counts))
-    return max(counts) / total, total, json.dumps({str(k): v for k, v in votes.items()})
+    if isinstance(members, int | float):
+        total = int(members)
+    else:
+        try:
+            total = len(members)
+        except TypeError:
+            return None
+    total = max(total, int(sum(counts.values())))
+    return max(counts.values()) / total, total, json.dumps(counts, sort_keys=True)
 
 
 def _now() -> float:
