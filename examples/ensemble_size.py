@@ -5,6 +5,10 @@ vote, so the report's consensus section relates agreement to accuracy. Accuracy,
 tail latency are compared pairwise on the same items after an omnibus test.
 
     python examples/ensemble_size.py [--fast]
+
+Simulated members wait out their simulated latency on crucible.hedging's virtual clock, so an
+ensemble's latency (the wall time of its slowest needed member) is meaningful and the run
+still takes well under a second of real time.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ MEMBERS = ("gpt-4", "claude-3", "gemini-pro", "llama-3", "mixtral", "model-a", "
 
 
 def ensemble(size: int) -> Ensemble:
-    members = [SimulatedModel(name, seed=42) for name in MEMBERS[:size]]
+    members = [SimulatedModel(name, seed=42, time_scale=1.0) for name in MEMBERS[:size]]
     return Ensemble(members, voting="majority", normalizer="letter", name=f"majority-{size}")
 
 
 def build(fast: bool) -> Experiment:
-    conditions = [Condition("single", SimulatedModel("gpt-4", seed=42), prompt=PROMPT)]
+    conditions = [
+        Condition("single", SimulatedModel("gpt-4", seed=42, time_scale=1.0), prompt=PROMPT)
+    ]
     conditions += [Condition(f"ensemble_{k}", ensemble(k), prompt=PROMPT) for k in (3, 5, 7)]
     return Experiment(
         "ensemble-size",
@@ -41,7 +47,7 @@ def build(fast: bool) -> Experiment:
 
 
 def main(fast: bool = False, run_dir: str | None = None, report: bool = True) -> Analysis:
-    analysis = run_experiment(build(fast), run_dir, report=report)
+    analysis = run_experiment(build(fast), run_dir, report=report, virtual_clock=True)
     print_analysis(analysis, ("accuracy", "cost_usd"))
     print(analysis.consensus)
     return analysis

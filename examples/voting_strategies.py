@@ -6,6 +6,10 @@ ensembles answer the same items, so accuracy is compared with paired tests after
 test; the consensus section reports how agreement relates to accuracy under each rule.
 
     python examples/voting_strategies.py [--fast]
+
+Simulated members wait out their simulated latency on crucible.hedging's virtual clock, so an
+ensemble's latency (the wall time of its slowest needed member) is meaningful and the run
+still takes well under a second of real time.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ WEIGHTS = (0.94, 0.93, 0.90)
 
 
 def ensemble(voting: str) -> Ensemble:
-    members = [SimulatedModel(name, seed=42) for name in MODELS]
+    members = [SimulatedModel(name, seed=42, time_scale=1.0) for name in MODELS]
     weights = WEIGHTS if voting == "weighted" else None
     return Ensemble(members, voting=voting, normalizer="letter", weights=weights, name=voting)
 
@@ -45,7 +49,7 @@ def build(fast: bool) -> Experiment:
 
 
 def main(fast: bool = False, run_dir: str | None = None, report: bool = True) -> Analysis:
-    analysis = run_experiment(build(fast), run_dir, report=report)
+    analysis = run_experiment(build(fast), run_dir, report=report, virtual_clock=True)
     print_analysis(analysis)
     print(analysis.consensus)
     return analysis
