@@ -228,10 +228,11 @@ async def gate(
         _condition("baseline", baseline, prompt),
     )
     spent, results, result = 0.0, [], None
-    taken = 0
+    taken, budget_hit = 0, False
     for look, size in enumerate(sizes):
         remaining = None if budget_usd is None else budget_usd - spent
         if remaining is not None and remaining <= 0:
+            budget_hit = True
             break
         exp = Experiment(
             "gate",
@@ -246,12 +247,13 @@ async def gate(
         taken += 1
         results = _evaluate(result, reqs, alpha / k, len(sizes), sequential, mde, seed, correction)
         if result.status.value == "partial":
+            budget_hit = True
             break
         statuses = {r.status for r in results}
         if Status.FAIL in statuses or statuses == {Status.PASS}:
             break
     assert result is not None  # at least one look runs: budget_usd > 0
-    decision, reason = _verdict(results, result, budget_usd)
+    decision, reason = _verdict(results, budget_hit)
     items_used = len(paired_values(result.trials, reqs[0].metric)[2]) if result.trials.height else 0
     out = GateDecision(
         decision,
@@ -318,14 +320,12 @@ def _evaluate(
     return out
 
 
-def _verdict(
-    results: list[RequirementResult], result: RunResult, budget_usd: float | None
-) -> tuple[Decision, str]:
+def _verdict(results: list[RequirementResult], budget_hit: bool) -> tuple[Decision, str]:
     failed = [r.requirement for r in results if r.status == Status.FAIL]
     open_ = [r.requirement for r in results if r.status == Status.UNDECIDED]
     if failed:
         return Decision.REJECT, f"the candidate fails {'; '.join(failed)}"
     if not open_:
         return Decision.DEPLOY, "the candidate meets every requirement"
-    why = "the budget was spent" if result.status.value == "partial" else "the items ran out"
+    why = "the budget was spent" if budget_hit else "the planned items ran out"
     return Decision.NEED_MORE_DATA, f"{why} before {'; '.join(open_)} could be decided"
