@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 
 MODULES = [
+    "_analysis",
     "_budget",
     "_demo",
     "_estimate",
     "_experiment",
     "_fingerprint",
+    "_hypothesis",
     "_limits",
     "_ratelimit",
     "_rundir",
