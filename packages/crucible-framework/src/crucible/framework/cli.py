@@ -55,6 +55,10 @@ LAZY_COMMANDS = {
     "estimate": "crucible.harness.cli:estimate_command",
     "resume": "crucible.harness.cli:resume_command",
     "demo": "crucible.harness.cli:demo_command",
+    "report": "crucible.harness.cli:report_command",
+    "compare": "crucible.harness.cli:compare_command",
+    "reproduce": "crucible.harness.cli:reproduce_command",
+    "gate": "crucible.harness.cli:gate_command",
     "lora": "crucible.framework._finetune_cli:lora_group",
 }
 
