@@ -64,6 +64,13 @@ def test_demo_reports_are_written(demo_run: Path) -> None:
     # The summary quotes the computed difference and p-value, not canned text.
     assert f"{100 * c.estimate:+.1f} pp" in md
     assert "McNemar" in md or "Miller" in md
+    # The demo declares the guide's hypothesis; its verdict follows from the CI.
+    (verdict,) = analysis.hypotheses
+    assert verdict.hypothesis == "ensemble_3model >= single_model + 0.05 on accuracy"
+    assert verdict.verdict.value == (
+        "supported" if c.ci_low >= 0.05 else "not supported" if c.ci_high < 0.05 else "inconclusive"
+    )
+    assert f"| {verdict.verdict.value.upper()} |" in md
     assert (demo_run / "report" / "figures" / "accuracy.png").stat().st_size > 1000
 
 

@@ -139,6 +139,7 @@ def demo_experiment(
         metadata={
             "hypothesis": "a 3-model majority vote is at least 5 points more accurate than a "
             "single model on MMLU STEM",
+            "hypotheses": ["ensemble_3model >= single_model + 0.05 on accuracy"],
             "design": "paired: every item asked under both conditions, repeated",
         },
     )

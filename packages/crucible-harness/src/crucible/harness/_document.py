@@ -122,7 +122,7 @@ caption{caption-side:top;font-style:italic;text-align:left;padding:.3em 0}
 figure{margin:1em 0}figure img{max-width:100%;border:1px solid #eee}
 figcaption{font-style:italic;color:#555}
 pre{background:#f6f8fa;padding:1em;overflow-x:auto;font-size:.85em}
-.meta{color:#555}
+.meta{color:#555}.wide{overflow-x:auto;max-width:100%}
 """
 
 
@@ -145,7 +145,10 @@ def _html_block(block: Block) -> str:
         body = "".join(
             "<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>" for row in block.rows
         )
-        return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return (
+            f'<div class="wide"><table>{caption}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>"
+        )
     if isinstance(block, Figure):
         data = base64.b64encode(block.png).decode("ascii")
         return (
