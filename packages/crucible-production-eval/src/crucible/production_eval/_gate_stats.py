@@ -182,6 +182,10 @@ def test_requirement(
         rng = np.random.default_rng(rng_seed)
         idx = rng.integers(0, n, size=(_N_BOOT, n))
         reps = fn(cand[idx], base[idx], axis=1)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            # A degenerate bootstrap (every replicate equal, e.g. identical latencies): the
+            # replicates' own percentiles are the interval.
+            lo, hi = (float(v) for v in np.quantile(reps, [look_alpha, 1 - look_alpha]))
         null_side = reps <= bound if req.higher_is_better else reps >= bound
         p = float((null_side.sum() + 1) / (_N_BOOT + 1))
         method = "paired percentile bootstrap" + (f" (alpha / {looks} looks)" if sequential else "")
