@@ -116,6 +116,7 @@ def test_latex_compiles(demo_run: Path, tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stdout[-3000:]
+    assert "Overfull \\hbox" not in done.stdout  # long manifest lines wrap
     assert (tmp_path / "report.pdf").stat().st_size > 10_000
     assert written["tex"].exists()
 

@@ -242,7 +242,8 @@ def _tex_block(block: Block, figure_dir: str) -> str:
             f"\\includegraphics[width=0.85\\linewidth]{{{figure_dir}/{block.name}.png}}\n"
             f"\\caption{{{_tex_inline(block.caption)}}}\n\\end{{figure}}"
         )
-    return "\\begin{verbatim}\n" + block.text.rstrip() + "\n\\end{verbatim}"
+    text = "".join(ch if ord(ch) < 128 else "?" for ch in block.text.rstrip())
+    return "\\begin{lstlisting}\n" + text + "\n\\end{lstlisting}"
 
 
 def to_latex(doc: Document, figure_dir: str = "figures") -> str:
@@ -255,6 +256,8 @@ def to_latex(doc: Document, figure_dir: str = "figures") -> str:
         "\\usepackage{caption}",
         "\\usepackage{graphicx}",
         "\\usepackage[T1]{fontenc}",
+        "\\usepackage{listings}",
+        "\\lstset{basicstyle=\\ttfamily\\scriptsize,breaklines=true,columns=fullflexible}",
         "\\usepackage{hyperref}",
         f"\\title{{{tex_escape(doc.title)}}}",
         "\\date{}",
