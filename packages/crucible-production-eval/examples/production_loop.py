@@ -13,6 +13,7 @@ Run: ``python examples/production_loop.py [workdir]``.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -51,15 +52,17 @@ def production_events(seed: int) -> pl.DataFrame:
     n = PER_HOUR * HOURS
     hour = np.arange(n) // PER_HOUR
     after = hour >= CHANGE_HOUR
-    return pl.DataFrame({
-        "event_id": [f"req-{i}" for i in range(n)],
-        "time": [T0 + timedelta(seconds=3600 * i / PER_HOUR) for i in range(n)],
-        "score": (rng.random(n) < np.where(after, 0.70, 0.90)).astype(float),
-        "latency_ms": rng.lognormal(6.2, 0.4, n),
-        "success": np.ones(n, dtype=bool),
-        "cost_usd": rng.uniform(0.0010, 0.0012, n),
-        "input_tokens": rng.integers(100, 200, n) + np.where(after, 60, 0),
-    })
+    return pl.DataFrame(
+        {
+            "event_id": [f"req-{i}" for i in range(n)],
+            "time": [T0 + timedelta(seconds=3600 * i / PER_HOUR) for i in range(n)],
+            "score": (rng.random(n) < np.where(after, 0.70, 0.90)).astype(float),
+            "latency_ms": rng.lognormal(6.2, 0.4, n),
+            "success": np.ones(n, dtype=bool),
+            "cost_usd": rng.uniform(0.0010, 0.0012, n),
+            "input_tokens": rng.integers(100, 200, n) + np.where(after, 60, 0),
+        }
+    )
 
 
 def reference(seed: int) -> dict[str, np.ndarray]:
@@ -72,8 +75,12 @@ def reference(seed: int) -> dict[str, np.ndarray]:
 
 
 def build(config: Mapping[str, Any], name: str) -> Condition:
-    return Condition(name, "sim:model-a", options={"accuracy": CANDIDATES[config["model"]]},
-                     params={"temperature": config["temperature"]})
+    return Condition(
+        name,
+        "sim:model-a",
+        options={"accuracy": CANDIDATES[config["model"]]},
+        params={"temperature": config["temperature"]},
+    )
 
 
 def items(n: int, offset: int = 0) -> list[Item]:
@@ -82,31 +89,56 @@ def items(n: int, offset: int = 0) -> list[Item]:
 
 async def run_loop(workdir: Path, seed: int = 0) -> dict[str, Any]:
     """Run the loop in ``workdir``; return the facts of the story (and write loop.md)."""
-    workdir.mkdir(parents=True, exist_ok=True)
+    os.makedirs(workdir, exist_ok=True)
     ref = reference(seed)
     # Calibrate Page-Hinkley on the reference error stream: one false alarm per 20 000 requests.
-    cal = calibrate(PageHinkley(threshold=10.0, delta=0.02), 1 - ref["pass_rate"],
-                    target_arl=20_000, n_streams=2, stream_length=20_000, steps=8, seed=seed)
+    cal = calibrate(
+        PageHinkley(threshold=10.0, delta=0.02),
+        1 - ref["pass_rate"],
+        target_arl=20_000,
+        n_streams=2,
+        stream_length=20_000,
+        steps=8,
+        seed=seed,
+    )
     detector = cal.build(PageHinkley(threshold=10.0, delta=0.02))
     fired: list[TriggerEvent] = []
-    policy = TriggerPolicy(drift_reference=ref["input_tokens"], concept_drift=detector,  # type: ignore[arg-type]
-                           concept_false_alarm_rate=cal.false_alarm_rate, on_fire=fired.append)
+    policy = TriggerPolicy(
+        drift_reference=ref["input_tokens"],
+        concept_drift=detector,  # type: ignore[arg-type]
+        concept_false_alarm_rate=cal.false_alarm_rate,
+        on_fire=fired.append,
+    )
     events = production_events(seed)
     optimization: OptimizationResult | None = None
     decision: GateDecision | None = None
-    with Monitor({"pass_rate": ref["pass_rate"]}, metrics=["pass_rate"], window="1h",
-                 alpha=0.01, consecutive=3, store=workdir / "monitor.duckdb") as mon:
+    with Monitor(
+        {"pass_rate": ref["pass_rate"]},
+        metrics=["pass_rate"],
+        window="1h",
+        alpha=0.01,
+        consecutive=3,
+        store=workdir / "monitor.duckdb",
+    ) as mon:
         for hour in range(HOURS):
             mon.ingest(events.slice(hour * PER_HOUR, PER_HOUR))
             mon.evaluate()
             new = policy.evaluate(mon)
-            if optimization is None and any(e.window_start >= T0 for e in new) and any(
-                e.window_start >= T0 + timedelta(hours=CHANGE_HOUR) for e in new
+            if (
+                optimization is None
+                and any(e.window_start >= T0 for e in new)
+                and any(e.window_start >= T0 + timedelta(hours=CHANGE_HOUR) for e in new)
             ):
                 # The response: search the candidates, then gate the winner.
                 optimization = await optimize(
-                    {"model": list(CANDIDATES), "temperature": (0.0, 1.0)}, "accuracy",
-                    items(300), n_trials=6, budget_usd=5.0, seed=seed, chunks=2, build=build,
+                    {"model": list(CANDIDATES), "temperature": (0.0, 1.0)},
+                    "accuracy",
+                    items(300),
+                    n_trials=6,
+                    budget_usd=5.0,
+                    seed=seed,
+                    chunks=2,
+                    build=build,
                     baseline={"model": "current", "temperature": 0.0},
                     run_dir=workdir / "optimize",
                 )
@@ -114,7 +146,9 @@ async def run_loop(workdir: Path, seed: int = 0) -> dict[str, Any]:
                     decision = await gate(
                         build(optimization.best_config, "candidate"),
                         build({"model": "current", "temperature": 0.0}, "baseline"),
-                        items(800, offset=1000), run_dir=workdir / "gate", seed=seed,
+                        items(800, offset=1000),
+                        run_dir=workdir / "gate",
+                        seed=seed,
                         requirements=["accuracy >= baseline", "latency_p95 <= 1.25 * baseline"],
                     )
         alerts = mon.alerts()
@@ -139,8 +173,12 @@ async def run_loop(workdir: Path, seed: int = 0) -> dict[str, Any]:
         "decision": None if decision is None else decision.decision.value,
         "gate": None if decision is None else str(decision),
     }
-    (workdir / "loop.md").write_text(_report(story))
+    _write(workdir / "loop.md", _report(story))
     return story
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text)
 
 
 def _report(story: dict[str, Any]) -> str:
@@ -158,8 +196,16 @@ def _report(story: dict[str, Any]) -> str:
     for kind, delay in story["detection_delay_hours"].items():
         shown = "not detected" if delay is None else f"{delay:g}"
         lines.append(f"| {kind} | {shown} | {story['false_alarms'][kind]} |")
-    lines += ["", f"Re-optimisation: {story['optimization']}", "", "```", str(story["gate"]), "```",
-              "", f"Decision recorded: **{story['decision']}**."]
+    lines += [
+        "",
+        f"Re-optimisation: {story['optimization']}",
+        "",
+        "```",
+        str(story["gate"]),
+        "```",
+        "",
+        f"Decision recorded: **{story['decision']}**.",
+    ]
     return "\n".join(lines) + "\n"
 
 

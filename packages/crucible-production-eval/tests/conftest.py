@@ -12,23 +12,30 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def _make_events(
-    n: int, *, seed: int = 0, start: int = 0, every_s: float = 36.0,
-    accuracy: float | np.ndarray = 0.9, latency_mu: float = 6.0,
+    n: int,
+    *,
+    seed: int = 0,
+    start: int = 0,
+    every_s: float = 36.0,
+    accuracy: float | np.ndarray = 0.9,
+    latency_mu: float = 6.0,
 ) -> pl.DataFrame:
     """``n`` events (ids ``e<start>``...), one every ``every_s`` seconds from T0."""
     rng = np.random.default_rng(seed)
     idx = np.arange(start, start + n)
     acc = np.broadcast_to(np.asarray(accuracy, dtype=float), (n,))
-    return pl.DataFrame({
-        "event_id": [f"e{i}" for i in idx],
-        "time": [T0 + timedelta(seconds=float(every_s * i)) for i in idx],
-        "score": (rng.random(n) < acc).astype(float),
-        "latency_ms": rng.lognormal(latency_mu, 0.4, n),
-        "success": rng.random(n) > 0.01,
-        "cost_usd": rng.uniform(0.001, 0.002, n),
-        "output_tokens": rng.integers(50, 150, n),
-        "input_tokens": rng.integers(100, 200, n),
-    })
+    return pl.DataFrame(
+        {
+            "event_id": [f"e{i}" for i in idx],
+            "time": [T0 + timedelta(seconds=float(every_s * i)) for i in idx],
+            "score": (rng.random(n) < acc).astype(float),
+            "latency_ms": rng.lognormal(latency_mu, 0.4, n),
+            "success": rng.random(n) > 0.01,
+            "cost_usd": rng.uniform(0.001, 0.002, n),
+            "output_tokens": rng.integers(50, 150, n),
+            "input_tokens": rng.integers(100, 200, n),
+        }
+    )
 
 
 @pytest.fixture

@@ -33,7 +33,9 @@ def test_design_matches_statsmodels() -> None:
     total = FTestAnovaPower().solve_power(effect_size=f, alpha=0.05, power=0.8, k_groups=3)
     assert design_experiment(3, "mean", 1.0, sd=5.0).n_per_variant == math.ceil(total / 3)
     # Relative MDE of 20 % on a 10 % rate is the same as +0.02.
-    assert design_experiment(2, "proportion", 0.2, baseline=0.1, relative=True).n_per_variant == 3835
+    assert (
+        design_experiment(2, "proportion", 0.2, baseline=0.1, relative=True).n_per_variant == 3835
+    )
 
 
 @pytest.mark.parametrize(
@@ -54,13 +56,15 @@ def _frame(seed: int = 0, n: int = 3000) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     v = rng.choice(["A", "B", "C"], n)
     pre = rng.normal(10, 3, n)
-    return pl.DataFrame({
-        "variant": v,
-        "pre": pre,
-        "revenue": pre + rng.normal(0, 1, n) + np.where(v == "C", 0.3, 0.0),
-        "converted": (rng.random(n) < np.where(v == "B", 0.15, 0.10)).astype(float),
-        "latency": rng.normal(100, 10, n) + np.where(v == "B", 5.0, 0.0),
-    })
+    return pl.DataFrame(
+        {
+            "variant": v,
+            "pre": pre,
+            "revenue": pre + rng.normal(0, 1, n) + np.where(v == "C", 0.3, 0.0),
+            "converted": (rng.random(n) < np.where(v == "B", 0.15, 0.10)).astype(float),
+            "latency": rng.normal(100, 10, n) + np.where(v == "B", 5.0, 0.0),
+        }
+    )
 
 
 def test_pairwise_numbers_match_scipy_and_holm() -> None:
@@ -72,7 +76,9 @@ def test_pairwise_numbers_match_scipy_and_holm() -> None:
     assert row["p_value"] == pytest.approx(stats.ttest_ind(c, a, equal_var=False).pvalue)
     assert row["difference"] == pytest.approx(c.mean() - a.mean())
     up, lo, hi = relative_uplift(c, a)
-    assert (row["uplift"], row["uplift_ci_low"], row["uplift_ci_high"]) == pytest.approx((up, lo, hi))
+    assert (row["uplift"], row["uplift_ci_low"], row["uplift_ci_high"]) == pytest.approx(
+        (up, lo, hi)
+    )
     ps = res.pairwise["p_value"].to_numpy()
     assert res.pairwise["p_adjusted"].max() == pytest.approx(max(ps.max(), min(1, 2 * ps.min())))
     omni = res.omnibus.row(0, named=True)
@@ -83,7 +89,7 @@ def test_cuped_shrinks_the_interval_and_finds_the_winner() -> None:
     df = _frame()
     plain = analyze_experiment(df, "variant", ["revenue"])
     cuped = analyze_experiment(df, "variant", ["revenue"], covariate="pre")
-    width = lambda r: (r["ci_high"] - r["ci_low"])  # noqa: E731
+    width = lambda r: r["ci_high"] - r["ci_low"]  # noqa: E731
     p_row = plain.pairwise.filter(pl.col("variant") == "C").row(0, named=True)
     c_row = cuped.pairwise.filter(pl.col("variant") == "C").row(0, named=True)
     # Var(y - θx) = Var(y)(1 - ρ²): ρ² = 9/10 here, so the CI is about √10 times narrower.
@@ -94,7 +100,9 @@ def test_cuped_shrinks_the_interval_and_finds_the_winner() -> None:
 
 def test_guardrail_blocks_a_winner() -> None:
     df = _frame(n=6000)
-    res = analyze_experiment(df, "variant", ["converted"], guardrails={"latency": "higher_is_worse"})
+    res = analyze_experiment(
+        df, "variant", ["converted"], guardrails={"latency": "higher_is_worse"}
+    )
     g = {r["variant"]: r["passed"] for r in res.guardrails.iter_rows(named=True)}
     assert g == {"B": False, "C": True}
     assert res.winner is None

@@ -43,8 +43,14 @@ def _alarms(det: object, stream: np.ndarray, river: bool) -> list[int]:
             lambda: drift.ADWIN(delta=0.01, clock=8, max_buckets=3, min_window_length=10),
         ),
         (lambda: PageHinkley(), lambda: drift.PageHinkley()),
-        (lambda: PageHinkley(threshold=8, delta=0.01), lambda: drift.PageHinkley(threshold=8, delta=0.01)),
-        (lambda: PageHinkley(mode="up", threshold=5), lambda: drift.PageHinkley(mode="up", threshold=5)),
+        (
+            lambda: PageHinkley(threshold=8, delta=0.01),
+            lambda: drift.PageHinkley(threshold=8, delta=0.01),
+        ),
+        (
+            lambda: PageHinkley(mode="up", threshold=5),
+            lambda: drift.PageHinkley(mode="up", threshold=5),
+        ),
         (lambda: KSWIN(seed=3), lambda: drift.KSWIN(seed=3)),
         (
             lambda: KSWIN(alpha=0.01, window_size=60, stat_size=20, seed=11),

@@ -12,17 +12,31 @@ from crucible.production_eval import ProductionEvalError, detect_drift, psi
 
 def test_numeric_categorical_boolean_columns() -> None:
     rng = np.random.default_rng(0)
-    ref = pl.DataFrame({"x": rng.normal(0, 1, 500), "c": rng.choice(["a", "b", "c"], 500),
-                        "b": rng.random(500) < 0.3})
-    cur = pl.DataFrame({"x": rng.normal(0.5, 1, 300),
-                        "c": rng.choice(["a", "b", "c"], 300, p=[0.6, 0.2, 0.2]),
-                        "b": rng.random(300) < 0.5})
+    ref = pl.DataFrame(
+        {
+            "x": rng.normal(0, 1, 500),
+            "c": rng.choice(["a", "b", "c"], 500),
+            "b": rng.random(500) < 0.3,
+        }
+    )
+    cur = pl.DataFrame(
+        {
+            "x": rng.normal(0.5, 1, 300),
+            "c": rng.choice(["a", "b", "c"], 300, p=[0.6, 0.2, 0.2]),
+            "b": rng.random(300) < 0.5,
+        }
+    )
     x, c, b = detect_drift(ref, cur)
     ks = stats.ks_2samp(cur["x"].to_numpy(), ref["x"].to_numpy())
     assert x.kind == "numeric" and x.p_value == pytest.approx(ks.pvalue, rel=1e-6)
     assert x.wasserstein == pytest.approx(stats.wasserstein_distance(ref["x"], cur["x"]))
-    table = [[int((ref["c"] == v).sum()) for v in "abc"], [int((cur["c"] == v).sum()) for v in "abc"]]
-    assert c.kind == "categorical" and c.p_value == pytest.approx(stats.chi2_contingency(table).pvalue)
+    table = [
+        [int((ref["c"] == v).sum()) for v in "abc"],
+        [int((cur["c"] == v).sum()) for v in "abc"],
+    ]
+    assert c.kind == "categorical" and c.p_value == pytest.approx(
+        stats.chi2_contingency(table).pvalue
+    )
     assert b.kind == "boolean" and b.drift
     assert all(r.drift for r in (x, c, b))
     stable = detect_drift(ref, ref.sample(300, seed=1))

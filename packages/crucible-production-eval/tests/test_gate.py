@@ -29,9 +29,17 @@ def _items(n: int) -> list[Item]:
 
 async def test_better_candidate_is_deployed_early(tmp_path: Path) -> None:
     # sim:model-b (91 %, 600 ms) against sim:model-a (87 %, 800 ms).
-    d = await gate("sim:model-b", "sim:model-a", _items(1500), run_dir=tmp_path,
-                   requirements=["accuracy >= baseline - 0.05", "latency_p95 <= 1.1 * baseline",
-                                 "error_rate <= 0.05"])
+    d = await gate(
+        "sim:model-b",
+        "sim:model-a",
+        _items(1500),
+        run_dir=tmp_path,
+        requirements=[
+            "accuracy >= baseline - 0.05",
+            "latency_p95 <= 1.1 * baseline",
+            "error_rate <= 0.05",
+        ],
+    )
     assert d.decision is Decision.DEPLOY and d.exit_code == 0
     assert d.looks < 5  # stopped before the planned items were used
     assert d.items_used < d.n_planned
@@ -42,9 +50,7 @@ async def test_better_candidate_is_deployed_early(tmp_path: Path) -> None:
     run = load_run(tmp_path)
     cand, base, _ = paired_values(run.trials, "accuracy")
     assert acc.estimate == pytest.approx(float((cand - base).mean()))
-    assert acc.p_value == pytest.approx(
-        ttest(cand - base, mu=-0.05, alternative="greater").p_value
-    )
+    assert acc.p_value == pytest.approx(ttest(cand - base, mu=-0.05, alternative="greater").p_value)
     assert d.cost_usd == pytest.approx(float(run.trials["cost_usd"].sum()))
     saved = json.loads((tmp_path / "gate.json").read_text())
     assert saved["decision"] == "deploy"
@@ -53,8 +59,13 @@ async def test_better_candidate_is_deployed_early(tmp_path: Path) -> None:
 
 
 async def test_slower_candidate_is_rejected_on_latency(tmp_path: Path) -> None:
-    d = await gate("sim:model-a", "sim:model-b", _items(800), run_dir=tmp_path,
-                   requirements=["latency_p95 <= 1.1 * baseline"])
+    d = await gate(
+        "sim:model-a",
+        "sim:model-b",
+        _items(800),
+        run_dir=tmp_path,
+        requirements=["latency_p95 <= 1.1 * baseline"],
+    )
     assert d.decision is Decision.REJECT and d.exit_code == 1
     lat = d.requirements[0]
     assert lat.status == "fail" and lat.ci_low > 1.1
@@ -63,8 +74,14 @@ async def test_slower_candidate_is_rejected_on_latency(tmp_path: Path) -> None:
 
 
 async def test_fixed_design_uses_every_planned_item_and_holm(tmp_path: Path) -> None:
-    d = await gate("sim:model-b", "sim:model-a", _items(300), run_dir=tmp_path, sequential=False,
-                   requirements=["accuracy >= baseline - 0.1", "cost_per_query <= 1.2 * baseline"])
+    d = await gate(
+        "sim:model-b",
+        "sim:model-a",
+        _items(300),
+        run_dir=tmp_path,
+        sequential=False,
+        requirements=["accuracy >= baseline - 0.1", "cost_per_query <= 1.2 * baseline"],
+    )
     # Power analysis: paired t, d_z = 0.1 / 0.5, one-sided alpha 0.05 / 2, power 0.8.
     n = sample_size("paired-t", effect=0.2, alpha=0.025, power=0.8, alternative="greater").n
     assert d.n_required == n and d.n_planned == n
@@ -80,8 +97,14 @@ async def test_fixed_design_uses_every_planned_item_and_holm(tmp_path: Path) -> 
 
 
 async def test_budget_stops_the_gate_with_need_more_data(tmp_path: Path) -> None:
-    d = await gate("sim:model-b", "sim:model-a", _items(1000), run_dir=tmp_path, budget_usd=0.2,
-                   requirements=["accuracy >= baseline + 0.05"])
+    d = await gate(
+        "sim:model-b",
+        "sim:model-a",
+        _items(1000),
+        run_dir=tmp_path,
+        budget_usd=0.2,
+        requirements=["accuracy >= baseline + 0.05"],
+    )
     assert d.decision is Decision.NEED_MORE_DATA and d.exit_code == 2
     assert d.cost_usd <= 0.2 + 0.01
     assert "budget" in d.reason
@@ -89,38 +112,87 @@ async def test_budget_stops_the_gate_with_need_more_data(tmp_path: Path) -> None
 
 async def test_bad_gate_input(tmp_path: Path) -> None:
     with pytest.raises(GateBudgetError, match="`budget_usd`"):
-        await gate("sim:model-b", "sim:model-a", _items(10), requirements=["accuracy >= baseline"],
-                   budget_usd=0)
+        await gate(
+            "sim:model-b",
+            "sim:model-a",
+            _items(10),
+            requirements=["accuracy >= baseline"],
+            budget_usd=0,
+        )
     with pytest.raises(RequirementError, match=r"requirements\[1\]"):
-        await gate("sim:model-b", "sim:model-a", _items(10),
-                   requirements=["accuracy >= baseline", "latency <= baseline"])
+        await gate(
+            "sim:model-b",
+            "sim:model-a",
+            _items(10),
+            requirements=["accuracy >= baseline", "latency <= baseline"],
+        )
     with pytest.raises(ProductionEvalError, match="`dataset` is empty"):
         await gate("sim:model-b", "sim:model-a", [], requirements=["accuracy >= baseline"])
     with pytest.raises(ProductionEvalError, match="`alpha`"):
-        await gate("sim:model-b", "sim:model-a", _items(10), requirements=["accuracy >= baseline"],
-                   alpha=0.7)
+        await gate(
+            "sim:model-b",
+            "sim:model-a",
+            _items(10),
+            requirements=["accuracy >= baseline"],
+            alpha=0.7,
+        )
 
 
 def test_gate_command_exit_codes(tmp_path: Path) -> None:
     data = tmp_path / "items.jsonl"
-    data.write_text("\n".join(
-        json.dumps({"id": str(i), "input": f"What is {i} + {i}?", "expected": str(2 * i)})
-        for i in range(400)
-    ))
+    data.write_text(
+        "\n".join(
+            json.dumps({"id": str(i), "input": f"What is {i} + {i}?", "expected": str(2 * i)})
+            for i in range(400)
+        )
+    )
     runner = CliRunner()
-    ok = runner.invoke(gate_command, ["--candidate", "sim:model-b", "--baseline", "sim:model-a",
-                                      "--dataset", str(data), "--require",
-                                      "latency_p95 <= 1.1 * baseline", "--run-dir",
-                                      str(tmp_path / "a")])
+    ok = runner.invoke(
+        gate_command,
+        [
+            "--candidate",
+            "sim:model-b",
+            "--baseline",
+            "sim:model-a",
+            "--dataset",
+            str(data),
+            "--require",
+            "latency_p95 <= 1.1 * baseline",
+            "--run-dir",
+            str(tmp_path / "a"),
+        ],
+    )
     assert ok.exit_code == 0, ok.output
     assert "DEPLOY" in ok.output
-    bad = runner.invoke(gate_command, ["--candidate", "sim:model-a", "--baseline", "sim:model-b",
-                                       "--dataset", str(data), "--require",
-                                       "latency_p95 <= 1.1 * baseline", "--run-dir",
-                                       str(tmp_path / "b")])
+    bad = runner.invoke(
+        gate_command,
+        [
+            "--candidate",
+            "sim:model-a",
+            "--baseline",
+            "sim:model-b",
+            "--dataset",
+            str(data),
+            "--require",
+            "latency_p95 <= 1.1 * baseline",
+            "--run-dir",
+            str(tmp_path / "b"),
+        ],
+    )
     assert bad.exit_code == 1, bad.output
-    unsure = runner.invoke(gate_command, ["--candidate", "sim:model-b", "--baseline", "sim:model-a",
-                                          "--dataset", str(data), "--require",
-                                          "accuracy >= baseline + 0.04", "--run-dir",
-                                          str(tmp_path / "c")])
+    unsure = runner.invoke(
+        gate_command,
+        [
+            "--candidate",
+            "sim:model-b",
+            "--baseline",
+            "sim:model-a",
+            "--dataset",
+            str(data),
+            "--require",
+            "accuracy >= baseline + 0.04",
+            "--run-dir",
+            str(tmp_path / "c"),
+        ],
+    )
     assert unsure.exit_code == 2, unsure.output

@@ -19,13 +19,20 @@ import pytest
 from crucible.production_eval import EventError, Monitor, ProductionEvalError, parse_window
 
 
-def test_degradation_alerts_after_consecutive_violations(tmp_path: Path, baseline: dict, make_events: Any) -> None:
+def test_degradation_alerts_after_consecutive_violations(
+    tmp_path: Path, baseline: dict, make_events: Any
+) -> None:
     # 100 events per hour; accuracy drops from 0.9 to 0.7 after 6 hours.
     acc = np.where(np.arange(1200) < 600, 0.9, 0.7)
     events = make_events(1200, accuracy=acc)
     fired = []
-    with Monitor(baseline, metrics=["pass_rate", "latency_p95"], store=tmp_path / "m.duckdb",
-                 consecutive=3, on_alert=fired.append) as mon:
+    with Monitor(
+        baseline,
+        metrics=["pass_rate", "latency_p95"],
+        store=tmp_path / "m.duckdb",
+        consecutive=3,
+        on_alert=fired.append,
+    ) as mon:
         report = mon.ingest(events)
         assert (report.rows, report.inserted, report.duplicates) == (1200, 1200, 0)
         alerts = mon.evaluate()
@@ -53,7 +60,9 @@ def test_window_counts_match_the_events(tmp_path: Path, baseline: dict, make_eve
     assert status["estimate"][0] == pytest.approx(float(events["score"][:100].mean()))
 
 
-def test_reingesting_adds_nothing_and_evaluates_nothing_twice(tmp_path: Path, baseline: dict, make_events: Any) -> None:
+def test_reingesting_adds_nothing_and_evaluates_nothing_twice(
+    tmp_path: Path, baseline: dict, make_events: Any
+) -> None:
     events = make_events(400)
     store = tmp_path / "m.duckdb"
     with Monitor(baseline, metrics=["pass_rate"], store=store) as mon:
@@ -71,9 +80,14 @@ def test_reingesting_adds_nothing_and_evaluates_nothing_twice(tmp_path: Path, ba
     assert status["win"].n_unique() == 3
 
 
-def test_events_without_id_or_time_are_skipped_and_counted(tmp_path: Path, baseline: dict, make_events: Any) -> None:
+def test_events_without_id_or_time_are_skipped_and_counted(
+    tmp_path: Path, baseline: dict, make_events: Any
+) -> None:
     events = make_events(20).with_columns(
-        pl.when(pl.int_range(pl.len()) == 3).then(None).otherwise(pl.col("event_id")).alias("event_id"),
+        pl.when(pl.int_range(pl.len()) == 3)
+        .then(None)
+        .otherwise(pl.col("event_id"))
+        .alias("event_id"),
         pl.when(pl.int_range(pl.len()) == 5).then(None).otherwise(pl.col("time")).alias("time"),
     )
     with Monitor(baseline, metrics=["pass_rate"], store=tmp_path / "m.duckdb") as mon:
@@ -86,7 +100,9 @@ def test_events_without_id_or_time_are_skipped_and_counted(tmp_path: Path, basel
             mon.ingest(pl.DataFrame({"time": events["time"], "score": events["score"]}))
 
 
-def test_sparse_windows_are_recorded_as_skipped(tmp_path: Path, baseline: dict, make_events: Any) -> None:
+def test_sparse_windows_are_recorded_as_skipped(
+    tmp_path: Path, baseline: dict, make_events: Any
+) -> None:
     # 5 events in hour 0, none in hours 1-2, 100 in hour 3.
     a = make_events(5, every_s=60)
     b = make_events(100, start=300, every_s=36.0)
@@ -97,12 +113,16 @@ def test_sparse_windows_are_recorded_as_skipped(tmp_path: Path, baseline: dict, 
     assert alerts == []
     assert status["n"].to_list() == [5, 0, 0, 100]
     assert status["skipped"].to_list()[:3] == [
-        "5 values < min_window_size", "0 values < min_window_size", "0 values < min_window_size"
+        "5 values < min_window_size",
+        "0 values < min_window_size",
+        "0 values < min_window_size",
     ]
     assert status["violated"].to_list()[:3] == [None, None, None]
 
 
-def test_baseline_and_store_mismatches_are_errors(tmp_path: Path, baseline: dict, make_events: Any) -> None:
+def test_baseline_and_store_mismatches_are_errors(
+    tmp_path: Path, baseline: dict, make_events: Any
+) -> None:
     with pytest.raises(ProductionEvalError, match="no values for metric 'refusal_rate'"):
         Monitor(baseline, metrics=["refusal_rate"], store=tmp_path / "a.duckdb")
     with pytest.raises(ProductionEvalError, match="unknown metric 'accuracy_rate'"):
@@ -122,7 +142,9 @@ def test_jsonl_ingestion(tmp_path: Path, baseline: dict, make_events: Any) -> No
         for row in events.iter_rows(named=True):
             row["time"] = row["time"].isoformat()
             fh.write(json.dumps(row) + "\n")
-    with Monitor(baseline, metrics=["pass_rate", "latency_p95"], store=tmp_path / "m.duckdb") as mon:
+    with Monitor(
+        baseline, metrics=["pass_rate", "latency_p95"], store=tmp_path / "m.duckdb"
+    ) as mon:
         report = mon.ingest(path)
         assert report.inserted == 150
         assert mon.ingest(path).inserted == 0
@@ -144,7 +166,9 @@ _CHILD = textwrap.dedent(
 )
 
 
-def test_sigkill_mid_file_then_restart_counts_every_event_once(tmp_path: Path, baseline: dict, make_events: Any) -> None:
+def test_sigkill_mid_file_then_restart_counts_every_event_once(
+    tmp_path: Path, baseline: dict, make_events: Any
+) -> None:
     events = make_events(2000)
     path = tmp_path / "events.parquet"
     events.write_parquet(path)
@@ -152,7 +176,10 @@ def test_sigkill_mid_file_then_restart_counts_every_event_once(tmp_path: Path, b
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     child = subprocess.Popen(
         [sys.executable, "-c", _CHILD, str(store), str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     assert child.stdout is not None
     lines = [child.stdout.readline().strip() for _ in range(3)]
@@ -164,7 +191,9 @@ def test_sigkill_mid_file_then_restart_counts_every_event_once(tmp_path: Path, b
     stored = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     con.close()
     assert stored == 600  # three committed batches of 200, nothing half-written
-    with Monitor({"pass_rate": np.array([1.0, 0.0] * 50)}, metrics=["pass_rate"], store=store) as mon:
+    with Monitor(
+        {"pass_rate": np.array([1.0, 0.0] * 50)}, metrics=["pass_rate"], store=store
+    ) as mon:
         report = mon.ingest(path)
         assert (report.inserted, report.duplicates) == (1400, 600)
         assert mon.n_events == 2000

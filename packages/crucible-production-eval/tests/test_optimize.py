@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,12 @@ import pytest
 
 from crucible.core import Item
 from crucible.harness import Condition
-from crucible.production_eval import GateBudgetError, ProductionEvalError, optimize, optimize_ensemble
+from crucible.production_eval import (
+    GateBudgetError,
+    ProductionEvalError,
+    optimize,
+    optimize_ensemble,
+)
 
 
 def _items(n: int) -> list[Item]:
@@ -22,14 +28,27 @@ _ACCURACY = {"weak": 0.6, "medium": 0.75, "strong": 0.92}
 
 def _build(config: Mapping[str, Any], name: str) -> Condition:
     # Simulated models without failures, with the stated accuracy.
-    return Condition(name, "sim:model-a", options={"accuracy": _ACCURACY[config["model"]]},
-                     params={"temperature": config["temperature"]})
+    return Condition(
+        name,
+        "sim:model-a",
+        options={"accuracy": _ACCURACY[config["model"]]},
+        params={"temperature": config["temperature"]},
+    )
 
 
 async def test_search_finds_and_confirms_the_better_model(tmp_path: Path) -> None:
     space = {"model": ["weak", "medium", "strong"], "temperature": (0.0, 1.0)}
-    res = await optimize(space, "accuracy", _items(400), n_trials=6, budget_usd=20.0, seed=3,
-                         chunks=2, run_dir=tmp_path, build=_build)
+    res = await optimize(
+        space,
+        "accuracy",
+        _items(400),
+        n_trials=6,
+        budget_usd=20.0,
+        seed=3,
+        chunks=2,
+        run_dir=tmp_path,
+        build=_build,
+    )
     assert res.best_config is not None and res.best_config["model"] == "strong"
     assert (res.n_search_items, res.n_holdout_items) == (280, 120)
     assert res.trials.height == 6
@@ -45,9 +64,15 @@ async def test_search_finds_and_confirms_the_better_model(tmp_path: Path) -> Non
 
 async def test_projection_over_budget_is_refused_before_any_call(tmp_path: Path) -> None:
     with pytest.raises(GateBudgetError, match=r"projected spend \$.* exceeds `budget_usd`"):
-        await optimize({"model": ["sim:gpt-4"]}, "accuracy", _items(200), n_trials=50,
-                       budget_usd=0.5, run_dir=tmp_path)
-    assert not any(tmp_path.iterdir())
+        await optimize(
+            {"model": ["sim:gpt-4"]},
+            "accuracy",
+            _items(200),
+            n_trials=50,
+            budget_usd=0.5,
+            run_dir=tmp_path,
+        )
+    assert os.listdir(tmp_path) == []
     with pytest.raises(GateBudgetError, match="`budget_usd` must be a positive"):
         await optimize({"model": ["sim:gpt-4"]}, "accuracy", _items(20), n_trials=1, budget_usd=0)
     with pytest.raises(ProductionEvalError, match=r"`space\['temperature'\]`"):
@@ -57,17 +82,32 @@ async def test_projection_over_budget_is_refused_before_any_call(tmp_path: Path)
 
 
 async def test_multi_objective_uses_nsga2(tmp_path: Path) -> None:
-    res = await optimize({"model": ["sim:model-a", "sim:model-b"]},
-                         ["accuracy", "cost_per_query"], _items(120), n_trials=4, budget_usd=20,
-                         prune=None, chunks=1, seed=1, run_dir=tmp_path)
+    res = await optimize(
+        {"model": ["sim:model-a", "sim:model-b"]},
+        ["accuracy", "cost_per_query"],
+        _items(120),
+        n_trials=4,
+        budget_usd=20,
+        prune=None,
+        chunks=1,
+        seed=1,
+        run_dir=tmp_path,
+    )
     assert set(res.trials.columns) >= {"accuracy", "cost_per_query"}
     assert (res.trials["state"] == "complete").all()
 
 
 async def test_optimize_ensemble_respects_the_cost_ceiling(tmp_path: Path) -> None:
     res = await optimize_ensemble(
-        ["sim:model-a", "sim:model-b", "sim:mixtral"], _items(150), sizes=(1, 3),
-        n_trials=4, budget_usd=20.0, cost_ceiling=0.0005, chunks=1, seed=2, run_dir=tmp_path,
+        ["sim:model-a", "sim:model-b", "sim:mixtral"],
+        _items(150),
+        sizes=(1, 3),
+        n_trials=4,
+        budget_usd=20.0,
+        cost_ceiling=0.0005,
+        chunks=1,
+        seed=2,
+        run_dir=tmp_path,
     )
     over = res.trials.filter(res.trials["cost_usd"] / res.trials["items"] > 0.0005)
     assert over.height > 0

@@ -25,7 +25,9 @@ def test_parse(text: str, metric: str, op: str, kind: BoundKind, value: float) -
 
 
 def test_mapping_form() -> None:
-    req = parse_requirement({"metric": "accuracy", "op": ">=", "kind": "difference", "value": -0.01})
+    req = parse_requirement(
+        {"metric": "accuracy", "op": ">=", "kind": "difference", "value": -0.01}
+    )
     assert req.kind is BoundKind.DIFFERENCE and req.value == -0.01
 
 
