@@ -261,6 +261,7 @@ def to_latex(doc: Document, figure_dir: str = "figures") -> str:
         "\\usepackage{hyperref}",
         f"\\title{{{tex_escape(doc.title)}}}",
         "\\date{}",
+        "\\sloppy",
         "\\begin{document}",
         "\\maketitle",
         "\\noindent " + meta,

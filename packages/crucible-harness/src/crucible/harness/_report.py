@@ -460,13 +460,18 @@ def _references(analysis: Analysis) -> list[Block]:
 
 def reproducibility(manifest: dict[str, Any], run_dir: str) -> list[Block]:
     shown = {k: v for k, v in manifest.items() if k not in ("fingerprint", "items")}
+    dataset = manifest.get("dataset", {})
     return [
-        Paragraph(
-            f"Python {manifest.get('python', '?')} on {manifest.get('platform', '?')}; git "
-            f"commit {manifest.get('git_commit') or 'not recorded'}; price table "
-            f"{manifest.get('price_table', {}).get('default', '?')}; root seed "
-            f"{manifest.get('seeds', {}).get('root', '?')}; dataset hash "
-            f"{manifest.get('dataset', {}).get('sha256', manifest.get('dataset', {}).get('hash', '?'))}."
+        Bullets(
+            (
+                f"Python {manifest.get('python', '?')} on {manifest.get('platform', '?')}",
+                f"git commit: {manifest.get('git_commit') or 'not recorded'}",
+                f"price table: {manifest.get('price_table', {}).get('default', '?')}",
+                f"root seed: {manifest.get('seeds', {}).get('root', '?')}",
+                f"dataset: {dataset.get('name', '?')} "
+                f"{dataset.get('version', '')} (content hash "
+                f"{str(dataset.get('content_hash', '?'))[:16]}..., in full below)",
+            )
         ),
         Code(json.dumps(shown, indent=2, sort_keys=True, default=str), "json"),
         Paragraph(
