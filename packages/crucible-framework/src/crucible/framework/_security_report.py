@@ -219,6 +219,9 @@ def _method(report: RedTeamReport) -> list[str]:
         "crucible.adversary defines it: "
         + "; ".join(f"{group}: {text}" for group, text in SUCCESS_DEFINITIONS.items())
         + ".",
+        "Jailbreak wrappers wrap the canary request alone, as crucible.adversary.evaluate "
+        "builds them, so the item's question is not in their prompt: their attacked accuracy "
+        "measures a hijacked task, not robustness.",
         f"Blocked items: {BLOCKED_POLICY}",
     ]
 

@@ -88,6 +88,7 @@ __all__ = [
     "SUPPORTED_ATTACKS",
     "AttackRow",
     "RedTeamReport",
+    "attacked_prompt",
     "redteam",
     "redteam_command",
     "redteam_sync",
@@ -598,7 +599,6 @@ def redteam_command(
     (paired McNemar, Holm-adjusted), attack success rates with Wilson intervals, and what a
     guard blocks. Writes the run directory and redteam.md / redteam.html into --out."""
     try:
-        resolve_model(model, seed=seed)
         report = redteam_sync(
             model,
             dataset,
