@@ -261,3 +261,43 @@ def test_descriptives_and_cost_benefit(one_repeat: Path) -> None:
     assert row["cost_per_correct"] == pytest.approx(t["cost_usd"].sum() / t["score_numeric"].sum())
     data = analysis.to_dict()
     assert data["comparisons"][0]["p_value"] == analysis.comparisons[0].p_value
+
+
+def test_continuous_scorer_errors_and_single_condition(tmp_path: Path) -> None:
+    from crucible.datasets import Score
+    from crucible.harness import load_run, write_report
+
+    def closeness(prediction: str, item: Item) -> Score:
+        try:
+            return Score(1.0 / (1.0 + abs(float(prediction) - float(item.expected))))
+        except ValueError:
+            return Score(0.0)
+
+    lim = Limits(concurrency=8, backoff_base_s=0.001, backoff_max_s=0.002, max_retries=0)
+    failing = sim("model-a", seed=1, error_rate=0.3, accuracy=0.5)
+    exp = Experiment(
+        "edge",
+        arithmetic(20),
+        [Condition("only", failing)],
+        scorers=[closeness, "numeric"],
+        repeats=2,
+        limits=lim,
+    )
+    where = tmp_path / "edge"
+    run_sync(exp, where, progress=False)
+    analysis = analyze(where)
+    assert [m.name for m in analysis.metrics][:2] == ["closeness", "accuracy"]
+    assert analysis.primary is not None and analysis.primary.name == "accuracy"
+    assert analysis.comparisons == () and analysis.omnibus == ()
+    trials = load_run(where).trials
+    errored = int(trials["error_type"].is_not_null().sum())
+    assert errored > 0
+    assert analysis.errors["trials"].sum() == errored
+    # An errored trial scores 0 on scores and is missing from latency.
+    d = analysis.descriptive("accuracy", "only")
+    assert d.n == trials.height
+    assert d.mean == pytest.approx(trials["score_numeric"].fill_null(0).mean())
+    assert analysis.descriptive("latency_ms", "only").n == trials.height - errored
+    assert analysis.descriptive("closeness", "only").ci_method == "t"
+    md = write_report(where, "md")["md"].read_text()
+    assert f"{errored} trials errored; scores count them as wrong." in md

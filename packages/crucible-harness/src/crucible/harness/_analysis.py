@@ -126,8 +126,9 @@ class Analysis:
 
     @property
     def primary(self) -> Metric | None:
-        """The first score metric (``accuracy`` when binary)."""
-        return next((m for m in self.metrics if m.errors_count_as_zero), None)
+        """``accuracy`` (the first binary scorer), else the first score metric."""
+        scores = [m for m in self.metrics if m.errors_count_as_zero]
+        return next((m for m in scores if m.name == "accuracy"), scores[0] if scores else None)
 
     def metric(self, name: str) -> Metric:
         """A metric by name (a scorer's own name finds ``accuracy`` too)."""

@@ -66,12 +66,15 @@ def with_metric_columns(trials: pl.DataFrame) -> pl.DataFrame:
 
 
 def metrics_of(trials: pl.DataFrame, scorers: Sequence[str]) -> list[Metric]:
-    """Every scorer (the first also as ``accuracy`` when binary), latency, cost and tokens."""
+    """Every scorer (the first binary one named ``accuracy``), latency, cost and tokens."""
     found: list[Metric] = []
-    for i, scorer in enumerate(scorers):
+    named = False
+    for scorer in scorers:
         column = f"score_{scorer}"
         kind = MetricKind.BINARY if _is_binary(trials[column]) else MetricKind.CONTINUOUS
-        name = "accuracy" if i == 0 and kind is MetricKind.BINARY else scorer
+        name = scorer
+        if kind is MetricKind.BINARY and not named:
+            name, named = "accuracy", True
         found.append(Metric(name, column, kind, True, "", errors_count_as_zero=True))
     found.append(Metric("latency_ms", "latency_ms", MetricKind.CONTINUOUS, False, "ms"))
     if trials["cost_usd"].drop_nulls().len() > 0:
