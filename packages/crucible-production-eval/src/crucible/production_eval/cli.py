@@ -187,11 +187,17 @@ def monitor_status(
     consecutive: int,
 ) -> None:
     """Print every evaluated window."""
-    with (
-        _open_monitor(store, baseline, metrics, window, alpha, consecutive) as mon,
-        pl.Config(tbl_rows=50, tbl_cols=12),
-    ):
-        click.echo(str(mon.status()))
+    with _open_monitor(store, baseline, metrics, window, alpha, consecutive) as mon:
+        for row in mon.status().iter_rows(named=True):
+            head = f"{row['window_start']} {row['metric']:<16} n={row['n']:<6}"
+            if row["skipped"] is not None:
+                click.echo(f"{head} skipped: {row['skipped']}")
+                continue
+            flag = "VIOLATED" if row["violated"] else "ok"
+            click.echo(
+                f"{head} {row['estimate']:.4g} vs baseline {row['baseline']:.4g} "
+                f"(p = {row['p_value']:.3g}) {flag}"
+            )
 
 
 @monitor_group.command("alerts")
