@@ -202,3 +202,23 @@ def test_lora_eval_is_mounted(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lora", "--help"]) == 0
     assert "eval" in capsys.readouterr().out
     assert main(["lora", "eval", "/nonexistent/registry.duckdb", "--dataset", "mmlu"]) != 0
+
+
+def test_redteam_is_mounted(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert main(["redteam", "--help"]) == 0
+    assert "--attacks" in capsys.readouterr().out
+    code = main(
+        [
+            "redteam",
+            "--model",
+            "sim:gpt-4",
+            "--dataset",
+            "mmlu",
+            "--attacks",
+            "nope",
+            "--out",
+            str(tmp_path / "rt"),
+        ]
+    )
+    assert code == 2
+    assert "nope" in capsys.readouterr().err

@@ -60,6 +60,7 @@ LAZY_COMMANDS = {
     "reproduce": "crucible.harness.cli:reproduce_command",
     "gate": "crucible.harness.cli:gate_command",
     "lora": "crucible.framework._finetune_cli:lora_group",
+    "redteam": "crucible.framework.security:redteam_command",
 }
 
 
