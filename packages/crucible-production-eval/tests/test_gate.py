@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 from click.testing import CliRunner
 
@@ -196,3 +197,49 @@ def test_gate_command_exit_codes(tmp_path: Path) -> None:
         ],
     )
     assert unsure.exit_code == 2, unsure.output
+
+
+class _FlagSevens:
+    """A guard stand-in: flags every prediction containing a 7."""
+
+    def check_output(self, text: str) -> object:
+        class Result:
+            safe = "7" not in text
+
+        return Result()
+
+
+async def test_guard_checks_feed_a_detection_rate_requirement(tmp_path: Path) -> None:
+    d = await gate(
+        "sim:model-b",
+        "sim:model-a",
+        _items(200),
+        run_dir=tmp_path,
+        sequential=False,
+        requirements=["guard_detection_rate <= 0.05"],
+        guard=_FlagSevens(),
+    )
+    flagged = [
+        float("7" in str(p))
+        for p in load_run(tmp_path).trials.filter(pl.col("condition") == "candidate")["prediction"]
+    ]
+    assert d.requirements[0].estimate == pytest.approx(float(np.mean(flagged)))
+    assert d.decision is Decision.REJECT  # about a third of the answers contain a 7
+    with pytest.raises(RequirementError, match="needs guard checks"):
+        await gate(
+            "sim:model-b", "sim:model-a", _items(20), requirements=["guard_detection_rate <= 0.05"]
+        )
+
+
+async def test_default_guard_is_imported_lazily(tmp_path: Path) -> None:
+    d = await gate(
+        "sim:model-b",
+        "sim:model-a",
+        _items(60),
+        run_dir=tmp_path,
+        sequential=False,
+        requirements=["guard_detection_rate <= 0.5"],
+        guard=True,
+    )
+    assert d.requirements[0].estimate == 0.0  # numeric answers carry no PII or secrets
+    assert d.decision is Decision.DEPLOY

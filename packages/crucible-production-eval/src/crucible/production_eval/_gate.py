@@ -19,7 +19,11 @@ from crucible.bench import adjust, sample_size
 from crucible.core import Item, Model
 from crucible.datasets import Dataset
 from crucible.harness import Budget, Condition, Experiment, RunResult, run
-from crucible.production_eval._errors import GateBudgetError, ProductionEvalError
+from crucible.production_eval._errors import (
+    GateBudgetError,
+    ProductionEvalError,
+    RequirementError,
+)
 from crucible.production_eval._gate_report import render_html, render_markdown
 from crucible.production_eval._gate_stats import RequirementResult, Status, test_requirement
 from crucible.production_eval._requirements import (
@@ -109,6 +113,11 @@ def paired_values(trials: pl.DataFrame, metric: str) -> tuple[np.ndarray, np.nda
         value = pl.col(score_cols[0]).fill_null(0.0)
     elif column == "error":
         value = pl.col("error_type").is_not_null().cast(pl.Float64)
+    elif column == "guard" and "guard" not in trials.columns:
+        raise RequirementError(
+            f"requirement on {metric!r} needs guard checks: pass `guard=True` (crucible-guard) "
+            "or a crucible.guard.Guard"
+        )
     else:
         value = pl.when(pl.col("error_type").is_null()).then(pl.col(column).cast(pl.Float64))
     frame = (
@@ -174,6 +183,7 @@ async def gate(
     scorers: Sequence[Any] = ("exact_match",),
     run_dir: str | os.PathLike[str] | None = None,
     seed: int = 0,
+    guard: Any = None,
 ) -> GateDecision:
     """Decide whether ``candidate`` may replace ``baseline``: deploy, reject or need more data.
 
@@ -197,6 +207,9 @@ async def gate(
             ``"latency_p95 <= 1.1 * baseline"``, ``"error_rate <= 0.01"``, or mappings.
         budget_usd: the most the gate may spend; the run stops when the next batch would
             exceed it (the decision is then usually ``need_more_data``).
+        guard: ``True`` (a default ``crucible.guard.Guard``) or a Guard: every prediction is
+            checked with ``check_output``, and ``guard_detection_rate`` requirements test the
+            share flagged. crucible-guard is imported only then.
 
     Raises:
         RequirementError: a requirement does not parse (the message says which and where).
@@ -217,6 +230,12 @@ async def gate(
     if not reqs:
         raise ProductionEvalError("`requirements` is empty: state what the candidate must meet")
     k = len(reqs)
+    checker = _guard(guard)
+    if checker is None and any(r.metric == "guard_detection_rate" for r in reqs):
+        raise RequirementError(
+            "a guard_detection_rate requirement needs guard checks: pass `guard=True` or a "
+            "crucible.guard.Guard"
+        )
     items = _items(dataset, seed)
     n_required = _plan(reqs, alpha / k, power, mde, assumed_sd)
     n_planned = min(n_required, len(items)) if n_required > 1 else len(items)
@@ -245,6 +264,8 @@ async def gate(
         result = await run(exp, root, resume=look > 0, force=look > 0)
         spent = result.cost_usd
         taken += 1
+        if checker is not None:
+            result = attrs.evolve(result, trials=_flag(result.trials, checker))
         results = _evaluate(result, reqs, alpha / k, len(sizes), sequential, mde, seed, correction)
         if result.status.value == "partial":
             budget_hit = True
@@ -275,6 +296,32 @@ async def gate(
     (root / "gate.md").write_text(out.to_markdown())
     (root / "gate.html").write_text(out.to_html())
     return out
+
+
+def _guard(guard: Any) -> Any:
+    if guard is None or guard is False:
+        return None
+    if guard is True:
+        try:
+            from crucible.guard import Guard
+        except ImportError:
+            raise ProductionEvalError(
+                "`guard=True` needs crucible-guard: pip install crucible-guard"
+            ) from None
+        return Guard()
+    if not hasattr(guard, "check_output"):
+        raise ProductionEvalError(
+            f"`guard` must be True or an object with check_output(text), got {type(guard).__name__}"
+        )
+    return guard
+
+
+def _flag(trials: pl.DataFrame, checker: Any) -> pl.DataFrame:
+    flags = [
+        None if text is None else float(not checker.check_output(str(text)).safe)
+        for text in trials["prediction"].to_list()
+    ]
+    return trials.with_columns(pl.Series("guard", flags, dtype=pl.Float64))
 
 
 def _evaluate(

@@ -38,6 +38,7 @@ GATE_METRICS: dict[str, tuple[str, str]] = {
     "latency_p99": ("latency_ms", "p99"),
     "cost_per_query": ("cost_usd", "mean"),
     "output_tokens": ("output_tokens", "mean"),
+    "guard_detection_rate": ("guard", "mean"),
 }
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
