@@ -199,3 +199,39 @@ def test_sigkill_mid_file_then_restart_counts_every_event_once(
         assert mon.n_events == 2000
         mon.evaluate(final=True)
         assert mon.status()["n"].sum() == 2000
+
+
+def test_otlp_json_spans_are_keyed_by_span_id(
+    tmp_path: Path, baseline: dict, make_events: Any
+) -> None:
+    spans = [
+        {
+            "traceId": f"{i + 1:032x}",
+            "spanId": f"{i + 1:016x}",
+            "name": "chat m",
+            "startTimeUnixNano": str(1_767_225_600_000_000_000 + i * 10**9),
+            "endTimeUnixNano": str(1_767_225_600_500_000_000 + i * 10**9),
+            "attributes": [
+                {"key": "gen_ai.request.model", "value": {"stringValue": "m"}},
+                {"key": "crucible.cost_usd", "value": {"doubleValue": 0.001 + i / 1000}},
+            ],
+        }
+        for i in range(30)
+    ]
+    doc = {
+        "resourceSpans": [
+            {
+                "resource": {"attributes": []},
+                "scopeSpans": [{"scope": {"name": "t"}, "spans": spans}],
+            }
+        ]
+    }
+    path = tmp_path / "spans.json"
+    path.write_text(json.dumps(doc))
+    with Monitor(baseline, metrics=["cost_per_request"], store=tmp_path / "m.duckdb") as mon:
+        assert mon.ingest(path).inserted == 30
+        assert mon.ingest(path).duplicates == 30
+        mon.evaluate(final=True)
+        row = mon.status().row(0, named=True)
+    assert row["n"] == 30
+    assert row["estimate"] == pytest.approx(0.001 + 29 / 2000)

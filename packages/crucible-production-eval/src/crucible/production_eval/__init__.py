@@ -12,9 +12,10 @@ from crucible.production_eval._errors import (
     ProductionEvalError,
     RequirementError,
 )
+from crucible.production_eval._events import IngestReport, parse_window, read_events
 from crucible.production_eval._gate import Decision, GateDecision, gate, paired_values
 from crucible.production_eval._gate_stats import RequirementResult
-from crucible.production_eval._monitor import Alert, IngestReport, Monitor, parse_window
+from crucible.production_eval._monitor import Alert, Monitor
 from crucible.production_eval._optimize import OptimizationResult, default_build, optimize
 from crucible.production_eval._requirements import (
     GATE_METRICS,
@@ -83,6 +84,7 @@ __all__ = [
     "parse_window",
     "peeking_simulation",
     "psi",
+    "read_events",
     "relative_uplift",
     "sequential_ab",
 ]

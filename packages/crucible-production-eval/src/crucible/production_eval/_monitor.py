@@ -8,12 +8,9 @@ A monitor reopened on the same store continues where the last one stopped.
 from __future__ import annotations
 
 import json
-import math
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -22,29 +19,13 @@ import numpy as np
 import polars as pl
 
 from crucible.production_eval._errors import EventError, ProductionEvalError
+from crucible.production_eval._events import IngestReport, event_ids, parse_window, read_events
 from crucible.production_eval._signals import VALUE_EXPRESSIONS, Signal, get_signal, signal_values
 from crucible.production_eval._window_test import compare_window
 
-__all__ = ["Alert", "IngestReport", "Monitor", "parse_window", "read_events"]
+__all__ = ["Alert", "Monitor"]
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _VALUE_COLS = tuple(VALUE_EXPRESSIONS)
-
-
-def parse_window(window: str | float) -> float:
-    """Window length in seconds from ``"30s"``, ``"15m"``, ``"1h"``, ``"1d"`` or a number."""
-    if isinstance(window, int | float) and not isinstance(window, bool):
-        seconds = float(window)
-    else:
-        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", str(window))
-        if match is None:
-            raise ProductionEvalError(
-                f"`window` must look like '30s', '15m', '1h' or '1d', got {window!r}"
-            )
-        seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    if not (math.isfinite(seconds) and seconds > 0):
-        raise ProductionEvalError(f"`window` must be a positive duration, got {window!r}")
-    return seconds
 
 
 @attrs.frozen
@@ -71,52 +52,6 @@ class Alert:
 
     def __str__(self) -> str:
         return f"[{self.kind}] {self.message} (false-alarm rate {self.false_alarm_rate:.2e})"
-
-
-@attrs.frozen
-class IngestReport:
-    """What one ingestion did: rows read, newly stored, already stored, and skipped (by reason)."""
-
-    rows: int
-    inserted: int
-    duplicates: int
-    skipped: dict[str, int]
-
-    def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
-
-
-def read_events(source: str | os.PathLike[str] | pl.DataFrame) -> pl.DataFrame:
-    """Events from a DataFrame or a file: JSONL/CSV/Parquet (event schema) or OTLP JSON."""
-    if isinstance(source, pl.DataFrame):
-        return source
-    from crucible.telemetry import import_events, import_otlp_json
-
-    path = Path(source)
-    if not path.is_file():
-        raise EventError(f"`source` {str(path)!r} is not a file")
-    if path.suffix == ".json":
-        return import_otlp_json(path)
-    return import_events(path)
-
-
-def _event_ids(frame: pl.DataFrame) -> pl.Expr:
-    candidates: list[pl.Expr] = []
-    for col in ("event_id", "id"):
-        if col in frame.columns:
-            candidates.append(pl.col(col).cast(pl.String))
-    if "attributes" in frame.columns:
-        for key in ("event_id", "id"):
-            candidates.append(pl.col("attributes").str.json_path_match(f"$.{key}"))
-    if "span_id" in frame.columns:
-        suffix = pl.col("evaluation") if "evaluation" in frame.columns else pl.lit("")
-        candidates.append(pl.col("span_id") + pl.lit(":") + suffix.fill_null(""))
-    if not candidates:
-        raise EventError(
-            "events have no `event_id`, `id` or `span_id` column: the monitor needs an id per "
-            "event to ingest idempotently"
-        )
-    return pl.coalesce(candidates)
 
 
 class Monitor:
@@ -240,7 +175,7 @@ class Monitor:
         frame = read_events(source)
         if "time" not in frame.columns:
             raise EventError("events have no `time` column: every event needs a timestamp")
-        frame = frame.with_columns(_event_ids(frame).alias("_id"))
+        frame = frame.with_columns(event_ids(frame).alias("_id"))
         skipped = {
             "no id": int(frame["_id"].is_null().sum()),
             "no timestamp": int((frame["_id"].is_not_null() & frame["time"].is_null()).sum()),

@@ -114,7 +114,8 @@ def _open_monitor(
     alpha: float,
     consecutive: int,
 ) -> Any:
-    from crucible.production_eval._monitor import Monitor, read_events
+    from crucible.production_eval._events import read_events
+    from crucible.production_eval._monitor import Monitor
 
     return Monitor(
         read_events(baseline),
