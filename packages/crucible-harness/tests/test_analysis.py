@@ -159,6 +159,11 @@ def test_repeats_and_clusters_use_compare_evals(tmp_path: Path) -> None:
     row = table.filter(pl.col("level") == "3/3").row(0, named=True)
     assert row["accuracy"] == pytest.approx(unanimous.mean())
     assert row["trials"] == unanimous.len()
+    assert "ensemble_3model votes" in analysis.per_item.columns
+    assert "single_model votes" not in analysis.per_item.columns
+    first = stored.consensus.filter(pl.col("repeat") == 0).sort("item_id")
+    shown = analysis.per_item.sort("item_id")["ensemble_3model votes"].to_list()
+    assert shown == [f"{round(a * m)}/{m}" for a, m in first.select("agreement", "members").rows()]
 
 
 def test_three_conditions_omnibus_and_holm(three: Path) -> None:

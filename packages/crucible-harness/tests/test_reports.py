@@ -71,6 +71,7 @@ def test_demo_reports_are_written(demo_run: Path) -> None:
         "supported" if c.ci_low >= 0.05 else "not supported" if c.ci_high < 0.05 else "inconclusive"
     )
     assert f"| {verdict.verdict.value.upper()} |" in md
+    assert "Simulated models were used" in md
     assert (demo_run / "report" / "figures" / "accuracy.png").stat().st_size > 1000
 
 

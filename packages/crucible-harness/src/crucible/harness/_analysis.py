@@ -21,6 +21,7 @@ from crucible.harness._insights import (
     errors_by_condition,
     failures_by_cluster,
     item_scores,
+    with_votes,
 )
 from crucible.harness._metrics import (
     Metric,
@@ -446,5 +447,9 @@ def analyze(
         ),
         consensus=consensus_table(trials, stored.consensus, primary),
         cost_benefit=cost_benefit(trials, primary, conditions),
-        per_item=item_scores(trials, primary) if primary is not None else pl.DataFrame(),
+        per_item=(
+            with_votes(item_scores(trials, primary), stored.consensus)
+            if primary is not None
+            else pl.DataFrame()
+        ),
     )

@@ -8,7 +8,14 @@ import polars as pl
 
 from crucible.harness._metrics import Metric, metric_values
 
-__all__ = ["consensus_table", "cost_benefit", "disagreements", "errors_by_condition", "pareto"]
+__all__ = [
+    "consensus_table",
+    "cost_benefit",
+    "disagreements",
+    "errors_by_condition",
+    "pareto",
+    "with_votes",
+]
 
 
 def item_scores(trials: pl.DataFrame, metric: Metric) -> pl.DataFrame:
@@ -161,3 +168,20 @@ def pareto(table: pl.DataFrame) -> list[bool]:
         )
         front.append(not dominated)
     return front
+
+
+def with_votes(per_item: pl.DataFrame, consensus: pl.DataFrame) -> pl.DataFrame:
+    """``per_item`` with a ``<condition> votes`` column (``agreeing/members`` on the first
+    repeat) for every condition that reported votes."""
+    if consensus.is_empty() or per_item.is_empty():
+        return per_item
+    first = consensus.filter(pl.col("repeat") == consensus["repeat"].min()).with_columns(
+        (
+            (pl.col("agreement") * pl.col("members")).round(0).cast(pl.Int64).cast(pl.String)
+            + "/"
+            + pl.col("members").cast(pl.String)
+        ).alias("level")
+    )
+    votes = first.pivot(on="condition", index="item_id", values="level")
+    votes = votes.rename({c: f"{c} votes" for c in votes.columns if c != "item_id"})
+    return per_item.join(votes, on="item_id", how="left")

@@ -384,12 +384,7 @@ def _conclusions(analysis: Analysis) -> list[Block]:
         f"{analysis.n_items} items): results may not transfer to other tasks.",
         "Model versions and prices change over time; the manifest records those used.",
     ]
-    providers = {
-        str(c.get("model", {}).get("provider", ""))
-        for c in analysis.manifest.get("config", {}).get("conditions", [])
-        if isinstance(c.get("model"), dict)
-    }
-    if "sim" in providers:
+    if '"sim:' in json.dumps(analysis.manifest.get("config", {}), default=str):
         limits.append(
             "Simulated models were used: numbers describe the simulation, not real models."
         )
