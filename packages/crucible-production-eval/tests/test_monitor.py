@@ -235,3 +235,47 @@ def test_otlp_json_spans_are_keyed_by_span_id(
         row = mon.status().row(0, named=True)
     assert row["n"] == 30
     assert row["estimate"] == pytest.approx(0.001 + 29 / 2000)
+
+
+def test_streaming_detector_alerts_state_their_calibrated_rate(
+    tmp_path: Path, baseline: dict, make_events: Any
+) -> None:
+    from crucible.production_eval import PageHinkley
+
+    acc = np.where(np.arange(1000) < 500, 0.9, 0.5)
+    events = make_events(1000, accuracy=acc)
+    store = tmp_path / "m.duckdb"
+    det = PageHinkley(threshold=12.0, delta=0.01, mode="down")
+    with Monitor(
+        baseline,
+        metrics=["pass_rate"],
+        store=store,
+        consecutive=50,
+        detectors={"pass_rate": (det, 2e-5)},
+    ) as mon:
+        mon.ingest(events)
+        alerts = mon.evaluate()
+    drift = [a for a in alerts if a.kind == "drift"]
+    assert drift and all(a.false_alarm_rate == 2e-5 for a in drift)
+    assert min(a.window_start for a in drift) >= events["time"][500].replace(minute=0)
+    # Reopened, the detector replays the evaluated windows silently: no alert is repeated.
+    det2 = PageHinkley(threshold=12.0, delta=0.01, mode="down")
+    with Monitor(
+        baseline,
+        metrics=["pass_rate"],
+        store=store,
+        consecutive=50,
+        detectors={"pass_rate": (det2, 2e-5)},
+    ) as mon:
+        assert mon.evaluate() == []
+        assert mon.alerts().height == len(drift)
+        assert det2._n == det._n
+
+
+def test_repeated_ids_within_a_source_count_once(
+    tmp_path: Path, baseline: dict, make_events: Any
+) -> None:
+    events = make_events(50)
+    with Monitor(baseline, metrics=["pass_rate"], store=tmp_path / "m.duckdb") as mon:
+        report = mon.ingest(pl.concat([events, events.head(10)]))
+        assert (report.rows, report.inserted, report.duplicates) == (60, 50, 10)

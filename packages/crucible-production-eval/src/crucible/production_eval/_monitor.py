@@ -181,7 +181,8 @@ class Monitor:
             "no timestamp": int((frame["_id"].is_not_null() & frame["time"].is_null()).sum()),
         }
         frame = frame.filter(pl.col("_id").is_not_null() & pl.col("time").is_not_null())
-        rows = frame.height + sum(skipped.values())
+        valid = frame.height
+        rows = valid + sum(skipped.values())
         frame = frame.unique("_id", keep="first", maintain_order=True)
         values = signal_values(frame)
         epoch = frame["time"].dt.epoch("us").cast(pl.Float64) / 1e6
@@ -208,7 +209,8 @@ class Monitor:
             if on_batch is not None:
                 on_batch(i)
         inserted = self._count() - before
-        return IngestReport(rows, inserted, table.height - inserted, skipped)
+        # Duplicates: events already stored, or repeated within this source (first kept).
+        return IngestReport(rows, inserted, valid - inserted, skipped)
 
     def _count(self) -> int:
         row = self._one("SELECT count(*) FROM events")
@@ -220,6 +222,7 @@ class Monitor:
         """Test every closed window not tested yet; return the alerts it raises.
 
         A window closes when an event of a later window has arrived (``final=True`` closes all).
+        Events arriving for a window already tested are stored but do not re-open it.
         Windows with fewer than ``min_window_size`` values are recorded as skipped.
         """
         bounds = self._one("SELECT min(win), max(win) FROM events")
