@@ -125,6 +125,7 @@ def test_continuous_paired_test_matches_scipy(one_repeat: Path) -> None:
         assert c.p_value == pytest.approx(stats.ttest_rel(a, b).pvalue, rel=1e-9)
     assert c.estimate == pytest.approx(d.mean())
     assert c.design == "paired"
+    assert c.normality_p == pytest.approx(stats.shapiro(d).pvalue, rel=1e-9)
 
 
 def test_repeats_and_clusters_use_compare_evals(tmp_path: Path) -> None:

@@ -72,6 +72,7 @@ def test_demo_reports_are_written(demo_run: Path) -> None:
     )
     assert f"| {verdict.verdict.value.upper()} |" in md
     assert "Simulated models were used" in md
+    assert "*Assumption checks on the paired differences*" in md
     assert (demo_run / "report" / "figures" / "accuracy.png").stat().st_size > 1000
 
 

@@ -68,6 +68,7 @@ class ConditionComparison:
     power: float
     mde: float
     recommended_n: float
+    normality_p: float = NAN
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
@@ -200,6 +201,12 @@ def _paired(
         "p_adjusted": NAN,
     }
     effect = _effect_paired(ma, mb, confidence)
+    normal_p = NAN
+    if n >= 3 and sd_diff > 0:
+        try:
+            normal_p = shapiro(diff).p_value
+        except BenchError:
+            normal_p = NAN
     n_clusters = len(set(clusters)) if clusters is not None else 0
     pairing = f"both conditions ran on the same {n} items"
     if n_clusters >= 2 and clusters is not None:
@@ -223,12 +230,6 @@ def _paired(
         use_evals = True
     else:
         use_evals = False
-        normal_p = NAN
-        if n >= 3 and sd_diff > 0:
-            try:
-                normal_p = shapiro(diff).p_value
-            except BenchError:
-                normal_p = NAN
         if math.isfinite(normal_p) and normal_p < alpha:
             test_name = "Wilcoxon signed-rank"
             reason = (
@@ -290,6 +291,7 @@ def _paired(
         power=achieved,
         mde=floor,
         recommended_n=needed,
+        normality_p=normal_p,
         note=note,
     )
 

@@ -258,6 +258,27 @@ def _statistics(analysis: Analysis) -> list[Block]:
             )
         )
     )
+    checks = []
+    for c in analysis.comparisons:
+        if c.design != "paired":
+            continue
+        if c.test == "McNemar exact":
+            note = "exact binomial test: no distributional assumption"
+        elif c.test == "Wilcoxon signed-rank":
+            note = "normality rejected: rank test used"
+        elif c.n_clusters or c.test.startswith("paired difference"):
+            note = f"t reference with {num(c.df)} df; robust to non-normality as n grows"
+        else:
+            note = "normality not rejected: paired t used"
+        checks.append((c.metric, f"{c.a} - {c.b}", p_text(c.normality_p), note))
+    if checks:
+        blocks.append(
+            Table(
+                ("Metric", "Comparison", "Shapiro-Wilk p (differences)", "Consequence"),
+                tuple(checks),
+                "Assumption checks on the paired differences",
+            )
+        )
     power_rows = []
     for c in analysis.comparisons:
         rec = "-" if not math.isfinite(c.recommended_n) else f"{math.ceil(c.recommended_n)}"
