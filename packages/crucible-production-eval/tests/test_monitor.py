@@ -279,3 +279,33 @@ def test_repeated_ids_within_a_source_count_once(
     with Monitor(baseline, metrics=["pass_rate"], store=tmp_path / "m.duckdb") as mon:
         report = mon.ingest(pl.concat([events, events.head(10)]))
         assert (report.rows, report.inserted, report.duplicates) == (60, 50, 10)
+
+
+def test_window_tests_match_scipy() -> None:
+    from scipy import stats
+
+    from crucible.production_eval import METRICS, compare_window
+
+    rng = np.random.default_rng(8)
+    base, win = rng.lognormal(6, 0.4, 400), rng.lognormal(6.1, 0.4, 120)
+    sig = METRICS["latency_mean"]
+    welch = compare_window(sig, base, win, alpha=0.01)
+    assert welch.p_value == pytest.approx(
+        stats.ttest_ind(win, base, equal_var=False, alternative="greater").pvalue
+    )
+    mw = compare_window(sig, base, win, alpha=0.01, continuous_test="mann-whitney")
+    assert mw.p_value == pytest.approx(
+        stats.mannwhitneyu(win, base, alternative="greater").pvalue, rel=1e-6
+    )
+    b, w = (rng.random(1000) < 0.1).astype(float), (rng.random(200) < 0.2).astype(float)
+    prop = compare_window(METRICS["error_rate"], b, w, alpha=0.01)
+    p1, p2, pooled = w.mean(), b.mean(), (w.sum() + b.sum()) / 1200
+    z = (p1 - p2) / np.sqrt(pooled * (1 - pooled) * (1 / 200 + 1 / 1000))
+    assert prop.p_value == pytest.approx(stats.norm.sf(z))
+    with pytest.raises(ProductionEvalError, match="`continuous_test`"):
+        Monitor(
+            {"latency_mean": base},
+            metrics=["latency_mean"],
+            store=":memory:",
+            continuous_test="kruskal",
+        )

@@ -69,6 +69,7 @@ class Monitor:
         detectors: per metric, a streaming detector fed each window's values in time order,
             with the false-alarm rate it was calibrated to (``(detector, rate)``).
         on_alert: called with each new :class:`Alert`.
+        continuous_test: ``"welch"`` or ``"mann-whitney"`` for mean metrics.
     """
 
     def __init__(
@@ -86,6 +87,7 @@ class Monitor:
         on_alert: Callable[[Alert], None] | None = None,
         batch_size: int = 5000,
         seed: int = 0,
+        continuous_test: str = "welch",
     ) -> None:
         if not metrics:
             raise ProductionEvalError("`metrics` is empty: name at least one metric to monitor")
@@ -96,6 +98,11 @@ class Monitor:
             raise ProductionEvalError(f"`consecutive` must be an int >= 1, got {consecutive!r}")
         if batch_size < 1:
             raise ProductionEvalError(f"`batch_size` must be >= 1, got {batch_size!r}")
+        if continuous_test not in ("welch", "mann-whitney"):
+            raise ProductionEvalError(
+                f"`continuous_test` must be 'welch' or 'mann-whitney', got {continuous_test!r}"
+            )
+        self.continuous_test = continuous_test
         self.window_s = parse_window(window)
         self.alpha, self.consecutive = alpha, consecutive
         self.min_window_size, self.seed, self.batch_size = min_window_size, seed, batch_size
@@ -278,6 +285,7 @@ class Monitor:
                 alpha=self.alpha,
                 min_effect=self.min_effect.get(sig.name, 0.0),
                 seed=self.seed + win,
+                continuous_test=self.continuous_test,
             )
             self._all(
                 "INSERT INTO windows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,NULL)",

@@ -7,7 +7,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from crucible.bench import proportions_ztest, ttest
+from crucible.bench import mann_whitney, proportions_ztest, ttest
 from crucible.production_eval._signals import MetricKind, Signal
 
 __all__ = ["WindowEvidence", "compare_window"]
@@ -54,11 +54,13 @@ def compare_window(
     alpha: float,
     min_effect: float = 0.0,
     seed: int = 0,
+    continuous_test: str = "welch",
 ) -> WindowEvidence:
     """Compare ``window`` values with ``baseline`` values of ``signal`` (one-sided).
 
     Proportions: two-proportion z test (crucible.bench.proportions_ztest). Means: Welch's t
-    test. Quantiles: percentile bootstrap interval of the quantile difference (1 000
+    test, or the Mann-Whitney U test with ``continuous_test="mann-whitney"`` (the interval
+    stays Welch's, of the mean difference). Quantiles: percentile bootstrap interval of the quantile difference (1 000
     resamples, seeded); its p-value is the bootstrap share of differences on the good side.
     """
     worse = "greater" if signal.higher_is_worse else "less"
@@ -67,6 +69,11 @@ def compare_window(
         k_w, k_b = int(np.round(window.sum())), int(np.round(baseline.sum()))
         res = proportions_ztest([k_w, k_b], [n, baseline.size], alternative=worse)
         two = proportions_ztest([k_w, k_b], [n, baseline.size], confidence=1 - 2 * alpha)
+        est, base = float(window.mean()), float(baseline.mean())
+        test, p, lo, hi = res.test, res.p_value, two.ci_low, two.ci_high
+    elif signal.kind is MetricKind.MEAN and continuous_test == "mann-whitney":
+        res = mann_whitney(window, baseline, alternative=worse)
+        two = ttest(window, baseline, confidence=1 - 2 * alpha)
         est, base = float(window.mean()), float(baseline.mean())
         test, p, lo, hi = res.test, res.p_value, two.ci_low, two.ci_high
     elif signal.kind is MetricKind.MEAN:
