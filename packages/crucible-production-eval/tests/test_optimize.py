@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -113,3 +114,46 @@ async def test_optimize_ensemble_respects_the_cost_ceiling(tmp_path: Path) -> No
     assert over.height > 0
     assert (over["state"] == "over cost ceiling").all()
     assert res.spent_usd <= res.projected_usd
+
+
+def test_default_build_renders_few_shot_and_params() -> None:
+    from crucible.production_eval import default_build
+
+    shots = [Item("x1", "What is 1 + 1?", "2"), Item("x2", "What is 2 + 2?", "4")]
+    cond = default_build(
+        {"model": "sim:model-a", "prompt": "Q: {input}", "few_shot": 2, "temperature": 0.3},
+        "c",
+        shots,
+    )
+    assert cond.params == {"temperature": 0.3}
+    rendered = str(cond.render(Item("q", "What is 5 + 5?", "10")))
+    assert rendered.count("What is") == 3 and "Q: What is 5 + 5?" in rendered
+    with pytest.raises(ProductionEvalError, match="`few_shot` = 3"):
+        default_build({"few_shot": 3}, "c", shots)
+
+
+async def test_few_shot_dimension_reaches_the_prompts(tmp_path: Path) -> None:
+    shots = [Item(f"x{i}", f"What is {i} + 1?", str(i + 1)) for i in range(3)]
+    res = await optimize(
+        {"model": ["sim:model-a"], "few_shot": (0, 3)},
+        "accuracy",
+        _items(60),
+        n_trials=2,
+        budget_usd=5.0,
+        chunks=1,
+        prune=None,
+        examples=shots,
+        run_dir=tmp_path,
+        seed=5,
+    )
+    assert res.trials.height == 2
+    assert all("few_shot" in c for c in res.trials["config"].to_list())
+    tokens = []
+    for n in range(2):
+        from crucible.harness import load_run
+
+        tokens.append(float(load_run(tmp_path / f"trial-{n}").trials["input_tokens"].mean()))
+    shots_used = [ast.literal_eval(c)["few_shot"] for c in res.trials["config"].to_list()]
+    assert shots_used[0] != shots_used[1]  # seed 5 draws two different counts
+    # Each example adds its question and answer to every prompt.
+    assert (tokens[0] > tokens[1]) == (shots_used[0] > shots_used[1])

@@ -26,7 +26,14 @@ import polars as pl
 from crucible.bench import BenchError, adjust, ttest, wilcoxon
 from crucible.core import Item
 from crucible.datasets import Dataset
-from crucible.harness import Budget, Condition, Experiment, estimate_async, run
+from crucible.harness import (
+    Budget,
+    Condition,
+    Experiment,
+    PromptTemplate,
+    estimate_async,
+    run,
+)
 from crucible.production_eval._errors import GateBudgetError, ProductionEvalError
 
 __all__ = ["OptimizationResult", "default_build", "optimize"]
@@ -78,15 +85,28 @@ class OptimizationResult:
         )
 
 
-def default_build(config: Mapping[str, Any], name: str) -> Condition:
-    """A :class:`Condition` from a configuration: ``model``, ``prompt`` and the rest as params."""
-    params = {k: v for k, v in config.items() if k not in ("model", "prompt")}
-    return Condition(
-        name,
-        config.get("model", "sim:model-a"),
-        prompt=config.get("prompt", "{input}"),
-        params=params,
+def default_build(config: Mapping[str, Any], name: str, examples: Sequence[Item] = ()) -> Condition:
+    """A :class:`Condition` from a configuration.
+
+    Keys: ``model`` (a spec), ``prompt`` (a template over item fields), ``system`` (a system
+    message), ``few_shot`` (how many of ``examples`` to show first); every other key is a
+    model parameter (``temperature``, ``max_tokens``, ...).
+    """
+    special = ("model", "prompt", "system", "few_shot")
+    params = {k: v for k, v in config.items() if k not in special}
+    shots = int(config.get("few_shot", 0))
+    if shots > len(examples):
+        raise ProductionEvalError(
+            f"`few_shot` = {shots} but only {len(examples)} `examples` were given to build from"
+        )
+    text = str(config.get("prompt", "{input}"))
+    template = PromptTemplate(
+        text,
+        system=config.get("system"),
+        examples=list(examples[:shots]),
+        example_text=text + "\n{expected}",
     )
+    return Condition(name, config.get("model", "sim:model-a"), prompt=template, params=params)
 
 
 def _suggest(trial: optuna.Trial, space: Space) -> dict[str, Any]:
@@ -174,6 +194,7 @@ async def optimize(
     cost_ceiling: float | None = None,
     projection_configs: Sequence[Mapping[str, Any]] = (),
     cost_per_item_usd: float | None = None,
+    examples: Sequence[Item] = (),
 ) -> OptimizationResult:
     """Search ``space`` for the configuration that is best on ``objective``; confirm it.
 
@@ -190,6 +211,8 @@ async def optimize(
         cost_ceiling: dollars per query; a trial above it scores as failing on the objective.
         projection_configs: configurations to project the cost with (default: the baseline
             and each ``model`` choice); the dearest one is assumed for every trial.
+        examples: few-shot items for :func:`default_build`'s ``few_shot`` dimension (keep
+            them out of ``dataset``).
         cost_per_item_usd: a known upper bound of the cost per item, used instead of the
             harness estimate (for pipelines the estimate cannot price).
 
@@ -205,6 +228,12 @@ async def optimize(
         raise ProductionEvalError(f"`holdout` must be in (0, 1), got {holdout!r}")
     if not space:
         raise ProductionEvalError("`space` is empty: give at least one dimension to search")
+    if build is default_build and examples:
+        shots = list(examples)
+
+        def build(config: Mapping[str, Any], name: str) -> Condition:
+            return default_build(config, name, shots)
+
     objectives = [objective] if isinstance(objective, str) else list(objective)
     for o in objectives:
         if o not in _OBJECTIVES:
