@@ -222,3 +222,44 @@ def test_redteam_is_mounted(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     )
     assert code == 2
     assert "nope" in capsys.readouterr().err
+
+
+def test_production_eval_commands_are_mounted(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("monitor", "abtest", "optimize"):
+        assert main([command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "ingest" in out
+    assert "design" in out
+
+
+def test_gate_dispatches_on_run_dir_or_candidate(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A finished run: crucible-harness's gate.
+    run_dir = tmp_path / "run"
+    assert (
+        main(["demo", "--items", "12", "--repeats", "1", "--quiet", "--run-dir", str(run_dir)]) == 0
+    )
+    capsys.readouterr()
+    code = main(
+        [
+            "gate",
+            str(run_dir),
+            "--require",
+            "ensemble_3model >= single_model - 0.5 on multiple_choice",
+        ]
+    )
+    assert code == 0, capsys.readouterr()
+    code = main(
+        [
+            "gate",
+            str(run_dir),
+            "--require",
+            "ensemble_3model >= single_model + 0.9 on multiple_choice",
+        ]
+    )
+    assert code in (1, 2)
+    # From scratch: crucible-production-eval's gate (bad input exits 3 with a one-line reason).
+    code = main(["gate", "--candidate", "sim:nope", "--baseline", "sim:gpt-4", "--dataset", "mmlu"])
+    assert code != 0
+    assert main(["gate"]) == 2

@@ -58,9 +58,12 @@ LAZY_COMMANDS = {
     "report": "crucible.harness.cli:report_command",
     "compare": "crucible.harness.cli:compare_command",
     "reproduce": "crucible.harness.cli:reproduce_command",
-    "gate": "crucible.harness.cli:gate_command",
+    "gate": "crucible.framework.cli:gate_command",
     "lora": "crucible.framework._finetune_cli:lora_group",
     "redteam": "crucible.framework.security:redteam_command",
+    "monitor": "crucible.production_eval.cli:monitor_group",
+    "abtest": "crucible.production_eval.cli:abtest_group",
+    "optimize": "crucible.production_eval.cli:optimize_command",
 }
 
 
@@ -282,10 +285,48 @@ def ask(
             click.echo(f"note: {w.message}", err=True)
 
 
+@click.command(
+    "gate",
+    context_settings={
+        "ignore_unknown_options": True,
+        "allow_extra_args": True,
+        "help_option_names": [],
+    },
+)
+@click.pass_context
+def gate_command(ctx: click.Context) -> None:
+    """Deployment gate, exit 0 deploy / 1 reject / 2 inconclusive.
+
+    On a finished run: crux gate RUN_DIR --require "candidate >= baseline - 0.01 on accuracy".
+    From scratch: crux gate --candidate MODEL --baseline MODEL --dataset NAME [--require ...].
+    """
+    args = list(ctx.args)
+    from_scratch = any(a == "--candidate" or a.startswith("--candidate=") for a in args)
+    target = (
+        "crucible.production_eval.cli:gate_command"
+        if from_scratch
+        else "crucible.harness.cli:gate_command"
+    )
+    module_name, _, attr = target.partition(":")
+    try:
+        command = getattr(importlib.import_module(module_name), attr)
+    except ModuleNotFoundError as exc:
+        package = "crucible-production-eval" if from_scratch else "crucible-harness"
+        raise click.UsageError(f"`crux gate` needs {package}: pip install {package}") from exc
+    if not args:
+        click.echo(ctx.get_help())
+        ctx.exit(2)
+    code = command.main(args=args, prog_name="crux gate", standalone_mode=False)
+    if isinstance(code, int) and code != 0:
+        sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``crux``; returns the exit code (0 ok, 1 provider error, 2 bad usage or configuration)."""
     try:
-        cli.main(args=argv, prog_name="crux", standalone_mode=False)
+        returned = cli.main(args=argv, prog_name="crux", standalone_mode=False)
+        if isinstance(returned, int) and not isinstance(returned, bool):
+            return returned
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
