@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import string
+from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -72,13 +73,14 @@ def references(item: Item) -> list[Any]:
     return [expected]
 
 
-class BaseScorer:
+class BaseScorer(ABC):
     """Common behaviour: a ``name`` and a ``score_batch`` that checks lengths."""
 
     name: str = "scorer"
 
+    @abstractmethod
     def __call__(self, prediction: Any, item: Item) -> Score:
-        raise NotImplementedError
+        """Score one prediction against its item."""
 
     def score_batch(self, predictions: Sequence[Any], items: Sequence[Item]) -> list[Score]:
         """Score ``predictions[i]`` against ``items[i]`` for every ``i``."""
