@@ -281,9 +281,14 @@ def demo_command(run_dir: Path | None, items: int, repeats: int, seed: int, quie
     if result.trials.height:
         from crucible.harness._publish import write_report
 
-        written = _guarded(lambda: write_report(target, ("md", "html", "json")))
+        formats = ("md", "html", "tex", "ipynb", "json", "parquet", "csv")
+        written = _guarded(lambda: write_report(target, formats))
         click.echo(f"HTML report: {written['html']}")
         click.echo(f"Markdown report: {written['md']}")
+        others = ", ".join(
+            str(written[f]) for f in formats if f not in ("md", "html") and f in written
+        )
+        click.echo(f"Also written: {others}")
     code = _STATUS_EXIT[result.status]
     if code != EXIT_OK:
         _fail(f"run {result.status.value}: {result.reason}", code)
