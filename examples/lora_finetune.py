@@ -6,7 +6,7 @@ the samples change, the checkpoint with the lowest held-out loss is evaluated on
 words, and — when the evaluation passes — registered and promoted to production with the
 evaluation's run directory as evidence.
 
-    python packages/crucible-lora/examples/lora_finetune.py [workdir]
+    python examples/lora_finetune.py [workdir]
 
 Runs offline in well under a minute on 2 CPU cores.
 """
